@@ -1,0 +1,25 @@
+#pragma once
+// A chaos injection as the timeline asks for it, and what the target did.
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/Error.h"
+#include "scenario/Scenario.h"
+
+namespace kapture {
+
+struct ChaosAction {
+  ChaosVerb verb = ChaosVerb::BrokerDown;
+  BrokerChoice broker;  // Random has been resolved to an Id by the plan
+  int64_t delay_us = 0;
+};
+
+struct ChaosInjection {
+  std::string description;        // "broker 2 down; leadership of 4 partitions moved"
+  nlohmann::json details;         // recorded in events.jsonl
+  std::function<Status()> undo;   // registered in the undo journal before anything else happens
+};
+
+}  // namespace kapture

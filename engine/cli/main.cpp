@@ -1,0 +1,370 @@
+// kapture-engine: the command line. Turns errors into messages and exit codes.
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include "cli/SignalWatcher.h"
+#include "lua/LuaRecordGenerator.h"
+#include "plan/Plan.h"
+#include "report/EventLog.h"
+#include "report/RunReport.h"
+#include "scenario/ScenarioLoader.h"
+#include "slo/Verdict.h"
+#include "targets/EmbeddedTarget.h"
+#include "targets/Target.h"
+#include "timeline/TimelineExecutor.h"
+#include "workloads/ProducerWorkload.h"
+
+namespace fs = std::filesystem;
+using namespace kapture;
+
+namespace {
+
+struct Options {
+  std::vector<std::string> scenarios;
+  std::string target;
+  std::string results = "results";
+  std::optional<uint64_t> seed;
+  std::vector<std::string> sets;
+  std::string kafka;
+  std::vector<std::string> kafka_props;
+  bool quiet = false;
+  bool verbose = false;
+  bool keep_cluster = false;
+  int drain_s = 10;
+  int brokers = 3;
+};
+
+void print_errors(const std::vector<Error>& errors) {
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.describe().c_str());
+}
+
+// Loads, applies --seed, picks the target and checks what it can do, and
+// probes the Lua generators. Everything a run would refuse, validate refuses.
+struct Prepared {
+  Scenario scenario;
+  std::unique_ptr<Target> target;
+};
+
+std::optional<Prepared> prepare(const std::string& path, const Options& opt, std::vector<Error>& errors) {
+  std::vector<Override> overrides;
+  for (const auto& s : opt.sets) {
+    auto o = parse_override(s);
+    if (!o) {
+      errors.push_back(o.error());
+      return std::nullopt;
+    }
+    overrides.push_back(*o);
+  }
+  LoadOutcome loaded = load_scenario_file(path, overrides);
+  if (!loaded.scenario) {
+    errors = loaded.errors;
+    return std::nullopt;
+  }
+  Prepared p;
+  p.scenario = std::move(*loaded.scenario);
+  if (opt.seed) p.scenario.seed = *opt.seed;
+  TargetOptions to;
+  to.kind = opt.target;
+  to.kafka_bootstrap = opt.kafka;
+  for (const auto& kv : opt.kafka_props) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      errors.push_back(usage_error("--kafka-prop expects key=value (got '" + kv + "')"));
+      return std::nullopt;
+    }
+    to.kafka_properties[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto target = make_target(p.scenario, to);
+  if (!target) {
+    errors.push_back(target.error());
+    return std::nullopt;
+  }
+  p.target = std::move(*target);
+  errors = check_target_supports(p.scenario, *p.target);
+  for (const auto& w : p.scenario.workloads) {
+    if (!w.generator) continue;
+    if (auto err = probe_generator(w, p.scenario.seed)) errors.push_back(*err);
+  }
+  if (!errors.empty()) return std::nullopt;
+  return p;
+}
+
+std::string utc_stamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+int cmd_validate(const Options& opt) {
+  int rc = 0;
+  for (const auto& path : opt.scenarios) {
+    std::vector<Error> errors;
+    auto p = prepare(path, opt, errors);
+    if (!p) {
+      print_errors(errors);
+      rc = kExitUsage;
+    } else if (!opt.quiet) {
+      std::printf("%s: ok (%zu phases, %zu expectations, target %s)\n", path.c_str(), p->scenario.phases.size(),
+                  p->scenario.expectations.size(), p->target->name().c_str());
+    }
+  }
+  return rc;
+}
+
+int cmd_plan(const Options& opt) {
+  std::vector<Error> errors;
+  auto p = prepare(opt.scenarios.at(0), opt, errors);
+  if (!p) {
+    print_errors(errors);
+    return kExitUsage;
+  }
+  Plan plan = resolve_plan(p->scenario, p->target->name());
+  std::fputs(format_plan(plan).c_str(), stdout);
+  return 0;
+}
+
+int cmd_run(const Options& opt, SignalWatcher& signals) {
+  const std::string& path = opt.scenarios.at(0);
+  std::vector<Error> errors;
+  auto p = prepare(path, opt, errors);
+  if (!p) {
+    print_errors(errors);
+    return kExitUsage;
+  }
+  Scenario& scenario = p->scenario;
+  Target& target = *p->target;
+  Plan plan = resolve_plan(scenario, target.name());
+
+  fs::path dir = fs::path(opt.results) / (scenario.name + "-" + utc_stamp());
+  for (int i = 2; fs::exists(dir); ++i) dir = fs::path(opt.results) / (scenario.name + "-" + utc_stamp() + "-" + std::to_string(i));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "%s: cannot create the results directory: %s\n", dir.c_str(), ec.message().c_str());
+    return kExitUsage;
+  }
+  std::ofstream((dir / "plan.json").string()) << plan_to_json(plan).dump(2) << "\n";
+
+  MetricsStore metrics;
+  std::optional<RunClock> clock;
+  clock.emplace();
+  EventLog events((dir / "events.jsonl").string(), *clock);
+  UndoJournal undo((dir / "undo-journal.jsonl").string());
+
+  auto finish = [&](const RunRecord& run) {
+    Verdict verdict = judge(plan, run, metrics);
+    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path};
+    if (auto err = write_summary_json((dir / "summary.json").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
+    if (auto err = write_timeseries_csv((dir / "timeseries.csv").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
+    std::string summary = format_console_summary(in, dir.string());
+    if (opt.quiet) std::fprintf(stdout, "%s  (exit %d)\nresults: %s\n", verdict.headline.c_str(), verdict.exit_code, dir.c_str());
+    else std::fputs(summary.c_str(), stdout);
+    std::fflush(stdout);
+    return verdict.exit_code;
+  };
+
+  if (!opt.quiet) std::fprintf(stderr, "%s: starting %s target\n", scenario.name.c_str(), target.name().c_str());
+  if (auto err = target.start(scenario)) {
+    std::fprintf(stderr, "%s\n", err->describe().c_str());
+    RunRecord run;
+    run.error = *err;
+    run.start_wall_ms = clock->start_wall_ms();
+    events.write("target_failed", {{"error", err->describe()}});
+    finish(run);
+    return kExitUnreachable;
+  }
+  // The clock starts with the timeline, after the topology is up.
+  clock.emplace();
+  ProducerContext ctx{target.kafka_bootstrap(), target.kafka_properties(), scenario.seed, &*clock, &metrics};
+  std::vector<std::unique_ptr<ProducerWorkload>> workloads;
+  std::vector<Workload*> raw;
+  for (const auto& w : scenario.workloads) {
+    workloads.push_back(std::make_unique<ProducerWorkload>(w, ctx));
+    raw.push_back(workloads.back().get());
+  }
+  for (auto& w : workloads) {
+    if (auto err = w->start()) {
+      std::fprintf(stderr, "%s\n", err->describe().c_str());
+      for (auto& x : workloads) x->stop(0);
+      RunRecord run;
+      run.error = *err;
+      finish(run);
+      return err->kind == ErrorKind::Usage ? kExitUsage : kExitUnreachable;
+    }
+  }
+  ExecutorOptions eo;
+  eo.quiet = opt.quiet;
+  eo.drain_ms = opt.drain_s * 1000;
+  TimelineExecutor executor(plan, target, raw, metrics, events, undo, *clock, eo);
+  signals.on_signal([&executor] { executor.interrupt(); });
+  RunRecord run = executor.run();
+  signals.on_signal(nullptr);
+  workloads.clear();
+  int rc = finish(run);
+
+  if (opt.keep_cluster && !run.interrupted) {
+    // The cluster outlives the run so other tools (kcat) can read what was
+    // produced; SIGINT/SIGTERM ends it and the run's exit code stands.
+    std::ofstream((dir / "bootstrap.txt").string()) << target.kafka_bootstrap() << "\n";
+    std::fprintf(stdout, "cluster kept at %s (written to %s); send SIGINT or SIGTERM to stop\n", target.kafka_bootstrap().c_str(),
+                 (dir / "bootstrap.txt").c_str());
+    std::fflush(stdout);
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    signals.on_signal([&] {
+      std::lock_guard lock(mu);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+    signals.on_signal(nullptr);
+  }
+  target.stop();
+  return rc;
+}
+
+int cmd_serve(const Options& opt, SignalWatcher& signals) {
+  // A mock cluster on its own, for tools and benchmarks: prints the bootstrap
+  // servers on the first line of stdout and runs until SIGINT/SIGTERM.
+  Scenario s;
+  s.kafka.brokers = opt.brokers;
+  if (!opt.scenarios.empty()) {
+    LoadOutcome loaded = load_scenario_file(opt.scenarios[0]);
+    if (!loaded.scenario) {
+      print_errors(loaded.errors);
+      return kExitUsage;
+    }
+    s = *loaded.scenario;
+  }
+  EmbeddedTarget target;
+  if (auto err = target.start(s)) {
+    std::fprintf(stderr, "%s\n", err->describe().c_str());
+    return kExitUnreachable;
+  }
+  std::printf("%s\n", target.kafka_bootstrap().c_str());
+  std::fflush(stdout);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  signals.on_signal([&] {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });
+  signals.on_signal(nullptr);
+  return 0;
+}
+
+int cmd_report(const std::string& dir) {
+  std::ifstream in((fs::path(dir) / "summary.json").string());
+  if (!in) {
+    std::fprintf(stderr, "%s: no summary.json here\n", dir.c_str());
+    return kExitUsage;
+  }
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s/summary.json: %s\n", dir.c_str(), e.what());
+    return kExitUsage;
+  }
+  std::printf("%s (seed %s, target %s)\n", j["scenario"]["name"].get<std::string>().c_str(), j["seed"].dump().c_str(),
+              j["target"].get<std::string>().c_str());
+  for (const auto& e : j["expectations"])
+    std::printf("  %-5s %-52s %14s %16s\n", e["pass"].get<bool>() ? "PASS" : "FAIL", e["expect"].get<std::string>().c_str(),
+                e["measured_text"].get<std::string>().c_str(), e["threshold_text"].get<std::string>().c_str());
+  std::printf("%s\n", j["verdict"]["headline"].get<std::string>().c_str());
+  return j["verdict"]["exit_code"].get<int>();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // `kapture-engine SCENARIO` means `kapture-engine run SCENARIO`.
+  std::vector<std::string> args(argv, argv + argc);
+  static const std::vector<std::string> commands = {"run", "validate", "plan", "serve", "report"};
+  if (args.size() > 1 && args[1][0] != '-' && std::find(commands.begin(), commands.end(), args[1]) == commands.end())
+    args.insert(args.begin() + 1, "run");
+
+  Options opt;
+  CLI::App app{"kapture-engine: declarative load and chaos scenarios for streaming systems"};
+  app.set_version_flag("--version", std::string("kapture-engine ") + KAPTURE_VERSION);
+  app.require_subcommand(1);
+  app.footer(R"(Examples:
+  kapture-engine scenarios/chaos-kafka.yaml                 run the main job on the embedded target
+  kapture-engine validate scenarios/*.yaml                  check scenarios without running them
+  kapture-engine plan scenarios/chaos-kafka.yaml --seed 7   print the resolved timeline
+  kapture-engine run scenarios/chaos-kafka.yaml --set timeline.steady.duration=10s --results /tmp/r
+  kapture-engine run scenarios/chaos-kafka.yaml --kafka 127.0.0.1:9092   (chaos steps are refused there)
+  kapture-engine serve kafka-mock --brokers 3               a mock cluster for other tools
+
+Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenario or usage;
+3 target unreachable or could not be set up; 4 the load generator could not keep the declared rate;
+130 interrupted (partial results are written).)");
+
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("--target", opt.target, "where to run: embedded (default from the scenario), local, kubernetes");
+    cmd->add_option("--seed", opt.seed, "seed for every random choice (overrides the scenario's)");
+    cmd->add_option("--set", opt.sets, "override a scenario value: path=value, e.g. timeline.steady.duration=5s")->take_all();
+    cmd->add_option("--kafka", opt.kafka, "use an existing Kafka (HOST:PORT[,...]) instead of starting one");
+    cmd->add_option("--kafka-prop", opt.kafka_props, "librdkafka property for --kafka, key=value (repeatable)");
+    cmd->add_flag("-q,--quiet", opt.quiet, "print only the verdict");
+    cmd->add_flag("-v,--verbose", opt.verbose, "debug logging");
+  };
+  auto* run = app.add_subcommand("run", "run a scenario (the default command)");
+  run->add_option("scenario", opt.scenarios, "scenario file")->required()->expected(1);
+  run->add_option("--results", opt.results, "results directory (default results/)");
+  run->add_flag("--keep-cluster", opt.keep_cluster, "keep the embedded cluster up after the run until SIGINT/SIGTERM");
+  run->add_option("--drain", opt.drain_s, "seconds to wait for outstanding deliveries at the end (default 10)");
+  add_common(run);
+  auto* validate = app.add_subcommand("validate", "check scenario files without running them");
+  validate->add_option("scenario", opt.scenarios, "scenario files")->required();
+  add_common(validate);
+  auto* plan = app.add_subcommand("plan", "print the resolved timeline without touching anything");
+  plan->add_option("scenario", opt.scenarios, "scenario file")->required()->expected(1);
+  add_common(plan);
+  auto* serve = app.add_subcommand("serve", "run a service on its own: kafka-mock");
+  std::string what;
+  serve->add_option("what", what, "kafka-mock")->required()->check(CLI::IsMember({"kafka-mock"}));
+  serve->add_option("--brokers", opt.brokers, "number of brokers (default 3)");
+  serve->add_option("--scenario", opt.scenarios, "create this scenario's topics");
+  std::string report_dir;
+  auto* report = app.add_subcommand("report", "print a finished run's summary");
+  report->add_option("results_dir", report_dir, "a run's results directory")->required();
+
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  auto logger = spdlog::stderr_color_mt("kapture");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%^%l%$: %v");
+  spdlog::set_level(opt.verbose ? spdlog::level::debug : opt.quiet ? spdlog::level::warn : spdlog::level::info);
+
+  SignalWatcher signals;
+  if (*validate) return cmd_validate(opt);
+  if (*plan) return cmd_plan(opt);
+  if (*serve) return cmd_serve(opt, signals);
+  if (*report) return cmd_report(report_dir);
+  return cmd_run(opt, signals);
+}

@@ -1,0 +1,140 @@
+#include "drivers/kafka/KafkaProducerDriver.h"
+
+#include <spdlog/spdlog.h>
+
+namespace kapture {
+namespace {
+
+constexpr int kMaxInFlight = 100000;  // also librdkafka's queue.buffering.max.messages
+
+void on_log(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  if (level <= 3) spdlog::warn("kafka: {}: {}", fac, buf);
+  else spdlog::debug("kafka: {}: {}", fac, buf);
+}
+
+void on_error(rd_kafka_t*, int err, const char* reason, void*) {
+  // Transport errors are expected while chaos has a broker down.
+  spdlog::debug("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const std::string& bootstrap,
+                                                                         const std::map<std::string, std::string>& cluster_props,
+                                                                         const ProducerWorkloadSpec& spec, const RunClock& clock,
+                                                                         ProducerRecorder& recorder) {
+  std::unique_ptr<KafkaProducerDriver> d(new KafkaProducerDriver(clock, recorder));
+  std::map<std::string, std::string> props = cluster_props;
+  props["bootstrap.servers"] = bootstrap;
+  props["acks"] = spec.acks;
+  props["enable.idempotence"] = spec.idempotence ? "true" : "false";
+  props["compression.type"] = spec.compression;
+  props["queue.buffering.max.messages"] = std::to_string(kMaxInFlight);
+  props.emplace("linger.ms", "5");
+  // The scenario's own properties win over the defaults above.
+  for (const auto& [k, v] : spec.properties) props[k] = v;
+  KafkaConf conf(rd_kafka_conf_new());
+  if (auto err = set_kafka_properties(conf.get(), props)) {
+    Error e = *err;
+    e.message = "workload '" + spec.name + "': " + e.message;
+    e.where = spec.where;
+    return e;
+  }
+  // librdkafka may have been told a larger queue; size the slot table to it.
+  char buf[64];
+  size_t len = sizeof buf;
+  int64_t max_msgs = kMaxInFlight;
+  if (rd_kafka_conf_get(conf.get(), "queue.buffering.max.messages", buf, &len) == RD_KAFKA_CONF_OK) max_msgs = std::atoll(buf);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaProducerDriver::on_delivery);
+  rd_kafka_conf_set_log_cb(conf.get(), on_log);
+  rd_kafka_conf_set_error_cb(conf.get(), on_error);
+  rd_kafka_conf_set_opaque(conf.get(), d.get());
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);
+  if (!rk) return usage_error("workload '" + spec.name + "': cannot create a Kafka producer: " + errstr, spec.where);
+  conf.release();
+  d->rk_.reset(rk);
+  d->slots_.resize(static_cast<size_t>(max_msgs) + 1);
+  d->free_slots_.reserve(d->slots_.size());
+  for (size_t i = d->slots_.size(); i-- > 0;) d->free_slots_.push_back(static_cast<uint32_t>(i));
+  return d;
+}
+
+KafkaProducerDriver::~KafkaProducerDriver() {
+  for (auto& [name, t] : topics_) rd_kafka_topic_destroy(t);
+  topics_.clear();
+  // rd_kafka_destroy (via rk_) waits for nothing: flush_and_purge was called.
+}
+
+rd_kafka_topic_t* KafkaProducerDriver::topic_handle(const std::string& name) {
+  auto it = topics_.find(name);
+  if (it != topics_.end()) return it->second;
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk_.get(), name.c_str(), nullptr);
+  topics_.emplace(name, t);
+  return t;
+}
+
+KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& topic, const std::string* key, const std::string& value,
+                                                          int64_t intended_us) {
+  if (free_slots_.empty()) return SendResult::QueueFull;
+  rd_kafka_topic_t* t = topic_handle(topic);
+  if (!t) {
+    last_error_ = "cannot use topic '" + topic + "'";
+    return SendResult::Failed;
+  }
+  uint32_t slot = free_slots_.back();
+  int64_t now = clock_.now_us();
+  slots_[slot] = Slot{intended_us, now};
+  int rc = rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()), value.size(),
+                            key ? key->data() : nullptr, key ? key->size() : 0,
+                            reinterpret_cast<void*>(static_cast<uintptr_t>(slot)));
+  if (rc != 0) {
+    rd_kafka_resp_err_t err = rd_kafka_last_error();
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return SendResult::QueueFull;
+    last_error_ = std::string("produce to ") + topic + ": " + rd_kafka_err2str(err);
+    return SendResult::Failed;
+  }
+  free_slots_.pop_back();
+  ++in_flight_;
+  recorder_.sent++;
+  recorder_.schedule_lag.record(now - intended_us);
+  return SendResult::Sent;
+}
+
+void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* d = static_cast<KafkaProducerDriver*>(opaque);
+  auto slot = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(msg->_private));
+  const Slot& s = d->slots_[slot];
+  int64_t now = d->clock_.now_us();
+  ProducerRecorder& r = d->recorder_;
+  if (msg->err) {
+    r.failed++;
+    if (d->last_error_.empty() || msg->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE) d->last_error_ = rd_kafka_err2str(msg->err);
+  } else {
+    r.acked++;
+    r.bytes += static_cast<int64_t>(msg->len);
+    r.latency.record(now - s.intended_us);
+    r.send_latency.record(now - s.sent_us);
+  }
+  d->free_slots_.push_back(slot);
+  --d->in_flight_;
+}
+
+void KafkaProducerDriver::poll(int timeout_ms) {
+  rd_kafka_poll(rk_.get(), timeout_ms);
+  recorder_.in_flight = in_flight_;
+}
+
+int64_t KafkaProducerDriver::flush_and_purge(int timeout_ms) {
+  rd_kafka_flush(rk_.get(), timeout_ms);
+  int64_t left = in_flight_;
+  if (left > 0) {
+    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    // Purged messages come back through the delivery callback as failed.
+    for (int i = 0; i < 50 && in_flight_ > 0; ++i) rd_kafka_poll(rk_.get(), 100);
+  }
+  recorder_.in_flight = in_flight_;
+  return left;
+}
+
+}  // namespace kapture

@@ -1,0 +1,54 @@
+#pragma once
+// One librdkafka producer owned by one worker thread. It remembers each
+// record's intended and actual send time, so the delivery report yields both
+// latencies, and records them into the thread's ProducerRecorder.
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "drivers/kafka/KafkaHandles.h"
+#include "metrics/RunClock.h"
+#include "workloads/ProducerRecorder.h"
+#include "scenario/Scenario.h"
+
+namespace kapture {
+
+class KafkaProducerDriver {
+ public:
+  enum class SendResult { Sent, QueueFull, Failed };
+
+  static Result<std::unique_ptr<KafkaProducerDriver>> create(const std::string& bootstrap,
+                                                             const std::map<std::string, std::string>& cluster_props,
+                                                             const ProducerWorkloadSpec& spec, const RunClock& clock,
+                                                             ProducerRecorder& recorder);
+  ~KafkaProducerDriver();
+
+  SendResult send(const std::string& topic, const std::string* key, const std::string& value, int64_t intended_us);
+  void poll(int timeout_ms);
+  int64_t in_flight() const { return in_flight_; }
+  // Waits up to timeout for outstanding deliveries; what is left is purged and
+  // counted as failed, so no record goes unaccounted for.
+  int64_t flush_and_purge(int timeout_ms);
+  std::string last_error() const { return last_error_; }
+
+ private:
+  KafkaProducerDriver(const RunClock& clock, ProducerRecorder& recorder) : clock_(clock), recorder_(recorder) {}
+  static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  rd_kafka_topic_t* topic_handle(const std::string& name);
+
+  struct Slot {
+    int64_t intended_us;
+    int64_t sent_us;
+  };
+  const RunClock& clock_;
+  ProducerRecorder& recorder_;
+  KafkaHandle rk_;
+  std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  int64_t in_flight_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace kapture

@@ -1,0 +1,149 @@
+#include "lua/LuaJson.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace kapture {
+namespace {
+
+void append_string(std::string& out, const char* s, size_t len) {
+  out.push_back('"');
+  for (size_t i = 0; i < len; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+bool encode(lua_State* L, int index, std::string& out, std::string& error, int depth) {
+  if (depth > 32) {
+    error = "value nested more than 32 levels deep (a cycle?)";
+    return false;
+  }
+  if (index < 0) index = lua_gettop(L) + index + 1;
+  switch (lua_type(L, index)) {
+    case LUA_TNIL: out += "null"; return true;
+    case LUA_TBOOLEAN: out += lua_toboolean(L, index) ? "true" : "false"; return true;
+    case LUA_TNUMBER: {
+      double d = lua_tonumber(L, index);
+      if (!std::isfinite(d)) {
+        error = "NaN or infinity cannot be written as JSON";
+        return false;
+      }
+      char buf[32];
+      if (d == std::floor(d) && std::fabs(d) < 9.007199254740992e15)
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(d));
+      else
+        std::snprintf(buf, sizeof buf, "%.14g", d);
+      out += buf;
+      return true;
+    }
+    case LUA_TSTRING: {
+      size_t len;
+      const char* s = lua_tolstring(L, index, &len);
+      append_string(out, s, len);
+      return true;
+    }
+    case LUA_TTABLE: {
+      size_t n = lua_objlen(L, index);
+      // An array when its keys are exactly 1..n; otherwise an object.
+      bool array = n > 0;
+      if (array) {
+        lua_pushnil(L);
+        size_t keys = 0;
+        while (lua_next(L, index)) {
+          ++keys;
+          lua_pop(L, 1);
+        }
+        array = keys == n;
+      }
+      if (array) {
+        out.push_back('[');
+        for (size_t i = 1; i <= n; ++i) {
+          if (i > 1) out.push_back(',');
+          lua_rawgeti(L, index, static_cast<int>(i));
+          bool ok = encode(L, -1, out, error, depth + 1);
+          lua_pop(L, 1);
+          if (!ok) return false;
+        }
+        out.push_back(']');
+        return true;
+      }
+      out.push_back('{');
+      bool first = true;
+      lua_pushnil(L);
+      while (lua_next(L, index)) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+          if (lua_type(L, -2) != LUA_TNUMBER) {
+            lua_pop(L, 2);
+            error = "table keys must be strings or numbers to become JSON";
+            return false;
+          }
+        }
+        if (!first) out.push_back(',');
+        first = false;
+        // Copy the key before tostring: converting a number key in place
+        // would confuse lua_next.
+        lua_pushvalue(L, -2);
+        size_t klen;
+        const char* k = lua_tolstring(L, -1, &klen);
+        append_string(out, k, klen);
+        lua_pop(L, 1);
+        out.push_back(':');
+        bool ok = encode(L, -1, out, error, depth + 1);
+        lua_pop(L, 1);
+        if (!ok) {
+          lua_pop(L, 1);
+          return false;
+        }
+      }
+      out.push_back('}');
+      return true;
+    }
+    default:
+      error = std::string("a ") + lua_typename(L, lua_type(L, index)) + " cannot be written as JSON";
+      return false;
+  }
+}
+
+int lua_json(lua_State* L) {
+  std::string out, error;
+  bool ok;
+  try {
+    ok = encode(L, 1, out, error, 0);
+  } catch (...) {
+    // Never let a C++ exception cross into Lua.
+    ok = false;
+    error = "out of memory while encoding JSON";
+  }
+  if (!ok) return luaL_error(L, "kapture.json: %s", error.c_str());
+  lua_pushlstring(L, out.data(), out.size());
+  return 1;
+}
+
+}  // namespace
+
+bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error) {
+  return encode(L, index, out, error, 0);
+}
+
+void register_lua_json(lua_State* L) {
+  lua_pushcfunction(L, lua_json);
+  lua_setfield(L, -2, "json");
+}
+
+}  // namespace kapture

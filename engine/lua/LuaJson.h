@@ -1,0 +1,16 @@
+#pragma once
+// Lua value -> JSON text, in C so generators need not carry an encoder.
+#include <string>
+
+#include <lua.hpp>
+
+namespace kapture {
+
+// Appends the JSON for the value at `index`. Returns false (with `error` set)
+// for values JSON cannot hold: functions, cycles, NaN, non-string keys.
+bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error);
+
+// Registers kapture.json(value) -> string in the table on top of the stack.
+void register_lua_json(lua_State* L);
+
+}  // namespace kapture

@@ -1,0 +1,215 @@
+#include "lua/LuaRecordGenerator.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "lua/LuaJson.h"
+
+namespace kapture {
+namespace {
+
+constexpr long kProbeInstructionLimit = 10'000'000;
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int lua_log(lua_State* L) {
+  size_t len = 0;
+  const char* msg = luaL_checklstring(L, 1, &len);
+  lua_Debug ar;
+  std::string where = "lua";
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) where = std::string(ar.short_src) + ":" + std::to_string(ar.currentline);
+  spdlog::info("{}: {}", where, std::string_view(msg, len));
+  return 0;
+}
+
+// print() goes to the engine's log rather than interleaving with stdout.
+int lua_print(lua_State* L) {
+  int n = lua_gettop(L);
+  std::string line;
+  for (int i = 1; i <= n; ++i) {
+    lua_getglobal(L, "tostring");
+    lua_pushvalue(L, i);
+    lua_call(L, 1, 1);
+    if (i > 1) line += '\t';
+    if (const char* s = lua_tostring(L, -1)) line += s;
+    lua_pop(L, 1);
+  }
+  spdlog::info("lua: {}", line);
+  return 0;
+}
+
+void push_json(lua_State* L, const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object:
+      lua_createtable(L, 0, static_cast<int>(j.size()));
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        push_json(L, it.value());
+        lua_setfield(L, -2, it.key().c_str());
+      }
+      break;
+    case nlohmann::json::value_t::array: {
+      lua_createtable(L, static_cast<int>(j.size()), 0);
+      int i = 1;
+      for (const auto& v : j) {
+        push_json(L, v);
+        lua_rawseti(L, -2, i++);
+      }
+      break;
+    }
+    case nlohmann::json::value_t::string: lua_pushstring(L, j.get<std::string>().c_str()); break;
+    case nlohmann::json::value_t::boolean: lua_pushboolean(L, j.get<bool>()); break;
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float: lua_pushnumber(L, j.get<double>()); break;
+    default: lua_pushnil(L); break;
+  }
+}
+
+}  // namespace
+
+LuaRecordGenerator::LuaRecordGenerator(const ProducerWorkloadSpec& spec, LuaSandbox sandbox) : spec_(spec), lua_(sandbox) {}
+
+Result<std::unique_ptr<LuaRecordGenerator>> LuaRecordGenerator::create(const ProducerWorkloadSpec& spec, const GeneratorContext& ctx,
+                                                                       bool probe) {
+  const GeneratorSpec& g = *spec.generator;
+  LuaSandbox sandbox;
+  sandbox.allow = spec.allow;
+  if (probe) {
+    sandbox.jit = false;
+    sandbox.instruction_limit = kProbeInstructionLimit;
+  }
+  std::unique_ptr<LuaRecordGenerator> gen(new LuaRecordGenerator(spec, sandbox));
+  lua_State* L = gen->lua_.get();
+  if (!L) return runtime_error("cannot create a Lua state (out of memory)");
+
+  // kapture.* and a seeded math.random before the script's top level runs.
+  lua_newtable(L);
+  lua_pushnumber(L, static_cast<lua_Number>(ctx.seed));
+  lua_setfield(L, -2, "seed");
+  lua_pushinteger(L, ctx.worker);
+  lua_setfield(L, -2, "worker");
+  lua_pushinteger(L, ctx.workers);
+  lua_setfield(L, -2, "workers");
+  lua_pushcfunction(L, lua_log);
+  lua_setfield(L, -2, "log");
+  register_lua_json(L);
+  lua_setglobal(L, "kapture");
+  lua_pushcfunction(L, lua_print);
+  lua_setglobal(L, "print");
+  lua_getglobal(L, "math");
+  lua_getfield(L, -1, "randomseed");
+  // Each worker gets its own stream, derived from the one scenario seed.
+  lua_pushnumber(L, static_cast<lua_Number>((ctx.seed * 1000003u + static_cast<uint64_t>(ctx.worker) * 7919u) % 2147483647u));
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+
+  if (auto err = gen->lua_.run_file(g.lua_path, g.display_path)) return *err;
+
+  lua_getglobal(L, "init");
+  if (lua_isfunction(L, -1)) {
+    push_json(L, g.params.is_null() ? nlohmann::json::object() : g.params);
+    if (auto err = gen->lua_.pcall(1, 0)) return *err;
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_getglobal(L, g.function.c_str());
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    return usage_error("the script defines no function '" + g.function + "' (the generator calls " + g.function + "(seq, now_ms) per record)",
+                       SourceLocation{g.display_path, 0, 0});
+  }
+  // The generator function stays at stack index 1 for cheap calls.
+  return gen;
+}
+
+Status LuaRecordGenerator::fill_template(const FieldTemplate& t, int record_index, std::string& out) {
+  lua_State* L = lua_.get();
+  out.clear();
+  for (const auto& part : t.parts) {
+    if (!part.is_field) {
+      out += part.text;
+      continue;
+    }
+    if (lua_type(L, record_index) != LUA_TTABLE)
+      return usage_error("the template '" + t.source + "' reads field '" + part.text + "', but " + spec_.generator->function +
+                             "() returned a string, not a record table",
+                         SourceLocation{spec_.generator->display_path, 0, 0});
+    lua_pushvalue(L, record_index);
+    for (const auto& seg : part.path) {
+      if (lua_type(L, -1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        break;
+      }
+      lua_getfield(L, -1, seg.c_str());
+      lua_remove(L, -2);
+    }
+    size_t len = 0;
+    const char* s = (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) ? lua_tolstring(L, -1, &len) : nullptr;
+    if (!s) {
+      lua_pop(L, 1);
+      return usage_error("the record from " + spec_.generator->function + "() has no string or number field '" + part.text +
+                             "' (needed by the template '" + t.source + "')",
+                         SourceLocation{spec_.generator->display_path, 0, 0});
+    }
+    out.append(s, len);
+    lua_pop(L, 1);
+  }
+  return std::nullopt;
+}
+
+Status LuaRecordGenerator::next(int64_t seq, int64_t now_ms, GeneratedRecord& out) {
+  lua_State* L = lua_.get();
+  lua_pushvalue(L, 1);
+  lua_pushnumber(L, static_cast<lua_Number>(seq));
+  lua_pushnumber(L, static_cast<lua_Number>(now_ms));
+  busy_since_ms_.store(steady_ms(), std::memory_order_relaxed);
+  Status st = lua_.pcall(2, 2);
+  busy_since_ms_.store(0, std::memory_order_relaxed);
+  if (st) return st;
+  int record = lua_gettop(L) - 1;
+  out.value.clear();
+  out.has_key = false;
+  Status result;
+  if (lua_type(L, record) == LUA_TSTRING) {
+    size_t len;
+    const char* s = lua_tolstring(L, record, &len);
+    out.value.assign(s, len);
+    if (lua_type(L, record + 1) == LUA_TSTRING) {
+      s = lua_tolstring(L, record + 1, &len);
+      out.key.assign(s, len);
+      out.has_key = true;
+    }
+  } else if (lua_type(L, record) == LUA_TTABLE) {
+    json_error_.clear();
+    if (!lua_to_json(L, record, out.value, json_error_))
+      result = usage_error("cannot encode the record from " + spec_.generator->function + "() as JSON: " + json_error_,
+                           SourceLocation{spec_.generator->display_path, 0, 0});
+  } else {
+    result = usage_error(spec_.generator->function + "() must return a record table or a string, not " +
+                             std::string(lua_typename(L, lua_type(L, record))),
+                         SourceLocation{spec_.generator->display_path, 0, 0});
+  }
+  if (!result) result = fill_template(spec_.topic, record, out.topic);
+  if (!result && !spec_.key.empty()) {
+    result = fill_template(spec_.key, record, out.key);
+    out.has_key = !result;
+  }
+  lua_pop(L, 2);
+  return result;
+}
+
+Status probe_generator(const ProducerWorkloadSpec& spec, uint64_t seed) {
+  auto gen = LuaRecordGenerator::create(spec, GeneratorContext{seed, 0, 1}, true);
+  if (!gen) return gen.error();
+  GeneratedRecord rec;
+  for (int i = 0; i < 3; ++i) {
+    if (auto err = (*gen)->next(i, 0, rec)) return err;
+  }
+  return std::nullopt;
+}
+
+}  // namespace kapture

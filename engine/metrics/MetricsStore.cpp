@@ -1,0 +1,90 @@
+#include "metrics/MetricsStore.h"
+
+#include <algorithm>
+
+namespace kapture {
+
+void MetricsStore::add(int64_t second, const SecondSample& sample) {
+  std::lock_guard lock(mu_);
+  auto& s = seconds_[second];
+  for (const auto& [name, v] : sample.counters) s.counters[name] += v;
+  for (const auto& [name, g] : sample.gauges) s.gauges[name] += g;
+  for (const auto& [name, h] : sample.histograms) {
+    auto it = s.histograms.find(name);
+    if (it == s.histograms.end()) {
+      s.histograms.emplace(name, h);
+    } else {
+      Histogram merged;
+      merged.merge(it->second);
+      merged.merge(h);
+      it->second = merged.compact();
+    }
+  }
+}
+
+void MetricsStore::add_counter(int64_t second, const std::string& name, int64_t delta) {
+  std::lock_guard lock(mu_);
+  seconds_[second].counters[name] += delta;
+}
+
+int64_t MetricsStore::counter_sum(const std::string& name, SecondWindow w) const {
+  std::lock_guard lock(mu_);
+  int64_t total = 0;
+  for (auto it = seconds_.lower_bound(w.from); it != seconds_.end() && it->first < w.to; ++it) {
+    auto c = it->second.counters.find(name);
+    if (c != it->second.counters.end()) total += c->second;
+  }
+  return total;
+}
+
+Histogram MetricsStore::histogram(const std::string& name, SecondWindow w) const {
+  std::lock_guard lock(mu_);
+  Histogram h;
+  for (auto it = seconds_.lower_bound(w.from); it != seconds_.end() && it->first < w.to; ++it) {
+    auto s = it->second.histograms.find(name);
+    if (s != it->second.histograms.end()) h.merge(s->second);
+  }
+  return h;
+}
+
+std::optional<double> MetricsStore::gauge_last(const std::string& name, SecondWindow w) const {
+  std::lock_guard lock(mu_);
+  std::optional<double> last;
+  for (auto it = seconds_.lower_bound(w.from); it != seconds_.end() && it->first < w.to; ++it) {
+    auto g = it->second.gauges.find(name);
+    if (g != it->second.gauges.end()) last = g->second;
+  }
+  return last;
+}
+
+std::optional<double> MetricsStore::gauge_max(const std::string& name, SecondWindow w) const {
+  std::lock_guard lock(mu_);
+  std::optional<double> best;
+  for (auto it = seconds_.lower_bound(w.from); it != seconds_.end() && it->first < w.to; ++it) {
+    auto g = it->second.gauges.find(name);
+    if (g != it->second.gauges.end()) best = best ? std::max(*best, g->second) : g->second;
+  }
+  return best;
+}
+
+std::optional<double> MetricsStore::gauge_min(const std::string& name, SecondWindow w) const {
+  std::lock_guard lock(mu_);
+  std::optional<double> best;
+  for (auto it = seconds_.lower_bound(w.from); it != seconds_.end() && it->first < w.to; ++it) {
+    auto g = it->second.gauges.find(name);
+    if (g != it->second.gauges.end()) best = best ? std::min(*best, g->second) : g->second;
+  }
+  return best;
+}
+
+int64_t MetricsStore::last_second() const {
+  std::lock_guard lock(mu_);
+  return seconds_.empty() ? -1 : seconds_.rbegin()->first;
+}
+
+std::map<int64_t, SecondSample> MetricsStore::snapshot() const {
+  std::lock_guard lock(mu_);
+  return seconds_;
+}
+
+}  // namespace kapture

@@ -1,0 +1,51 @@
+#pragma once
+// The only thing workloads and expectations share. Recorders (one per worker
+// thread, no locks on the hot path) hand over one second at a time; the store
+// merges them by second since the run started. Expectations, `until`
+// conditions and reports read windows of whole seconds.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <mutex>
+#include <string>
+
+#include "metrics/Histogram.h"
+
+namespace kapture {
+
+struct SecondSample {
+  std::map<std::string, int64_t> counters;
+  std::map<std::string, SparseHistogram> histograms;
+  std::map<std::string, double> gauges;  // summed over recorders (e.g. in-flight of every thread)
+};
+
+// A window of seconds [from, to).
+struct SecondWindow {
+  int64_t from = 0;
+  int64_t to = 0;
+  int64_t length() const { return to > from ? to - from : 0; }
+};
+
+class MetricsStore {
+ public:
+  void add(int64_t second, const SecondSample& sample);
+  void add_counter(int64_t second, const std::string& name, int64_t delta);
+
+  int64_t counter_sum(const std::string& name, SecondWindow w) const;
+  Histogram histogram(const std::string& name, SecondWindow w) const;
+  // Gauges: the value in the last second of the window that has one.
+  std::optional<double> gauge_last(const std::string& name, SecondWindow w) const;
+  std::optional<double> gauge_max(const std::string& name, SecondWindow w) const;
+  std::optional<double> gauge_min(const std::string& name, SecondWindow w) const;
+
+  int64_t last_second() const;  // -1 when empty
+  std::map<int64_t, SecondSample> snapshot() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int64_t, SecondSample> seconds_;
+  // The same gauge from several recorders in one second is summed, so each
+  // recorder's contribution is remembered separately while the second fills.
+};
+
+}  // namespace kapture

@@ -1,0 +1,28 @@
+#pragma once
+// Microseconds since the run started, on the steady clock. Passed by value to
+// every thread so they agree on what "second 12" means.
+#include <chrono>
+#include <cstdint>
+
+namespace kapture {
+
+class RunClock {
+ public:
+  RunClock() : start_(std::chrono::steady_clock::now()), start_wall_ms_(wall_ms_now()) {}
+  int64_t now_us() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
+  }
+  std::chrono::steady_clock::time_point at(int64_t us) const { return start_ + std::chrono::microseconds(us); }
+  // Unix time in ms of a run offset: what records carry as their creation time.
+  int64_t wall_ms(int64_t us) const { return start_wall_ms_ + us / 1000; }
+  int64_t start_wall_ms() const { return start_wall_ms_; }
+
+ private:
+  static int64_t wall_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+  std::chrono::steady_clock::time_point start_;
+  int64_t start_wall_ms_;
+};
+
+}  // namespace kapture

@@ -1,0 +1,157 @@
+#include "plan/Plan.h"
+
+#include <cstdio>
+#include <random>
+#include <sstream>
+
+#include "common/Units.h"
+
+namespace kapture {
+
+Plan resolve_plan(const Scenario& s, const std::string& target_name) {
+  Plan plan;
+  plan.scenario = &s;
+  plan.seed = s.seed;
+  plan.target = target_name;
+  // Chaos picks have their own stream so adding a workload does not change
+  // which broker goes down.
+  std::mt19937_64 rng(s.seed ^ 0x6b61707475726521ULL);
+  std::map<std::string, LoadSpec> current;
+  for (const auto& w : s.workloads) current[w.name] = LoadSpec{};  // idle until a phase names it
+  int64_t t = 0;
+  for (const auto& ph : s.phases) {
+    PlannedPhase p;
+    p.name = ph.name;
+    p.nominal_start_us = t;
+    p.duration_us = ph.duration_us;
+    p.until = ph.until ? &*ph.until : nullptr;
+    for (const auto& [name, load] : ph.loads) current[name] = load;
+    p.loads = current;
+    // A ramp ends at its `to` rate; the next phase that does not name the
+    // workload keeps that rate.
+    for (auto& [name, load] : current) {
+      if (load.kind == LoadSpec::Kind::Ramp) {
+        LoadSpec steady;
+        steady.rate = load.to;
+        steady.where = load.where;
+        load = steady;
+      }
+    }
+    for (const auto& step : ph.steps) {
+      std::vector<int64_t> offsets;
+      if (step.at_us) offsets.push_back(*step.at_us);
+      else if (step.every_us && *step.every_us > 0)
+        for (int64_t o = step.start_us; o + step.for_us <= ph.duration_us; o += *step.every_us) offsets.push_back(o);
+      for (int64_t o : offsets) {
+        PlannedInjection inj;
+        inj.offset_us = o;
+        inj.for_us = step.for_us;
+        inj.action.verb = step.verb;
+        inj.action.broker = step.broker;
+        inj.action.delay_us = step.delay_us;
+        inj.where = step.where;
+        if (step.broker.kind == BrokerChoice::Kind::Random) {
+          inj.action.broker.kind = BrokerChoice::Kind::Id;
+          inj.action.broker.id = 1 + static_cast<int>(rng() % static_cast<uint64_t>(std::max(1, s.kafka.brokers)));
+        }
+        p.injections.push_back(inj);
+      }
+    }
+    t += ph.duration_us;
+    plan.phases.push_back(p);
+  }
+  plan.total_us = t;
+  return plan;
+}
+
+std::map<std::string, int64_t> expected_records(const Plan& plan) {
+  std::map<std::string, int64_t> out;
+  for (const auto& p : plan.phases) {
+    double secs = static_cast<double>(p.duration_us) / 1e6;
+    for (const auto& [name, l] : p.loads) {
+      if (out[name] < 0) continue;
+      if (l.kind == LoadSpec::Kind::Max) out[name] = -1;
+      else if (l.kind == LoadSpec::Kind::Ramp) out[name] += static_cast<int64_t>((l.from + l.to) / 2 * secs);
+      else out[name] += static_cast<int64_t>(l.rate * secs);
+    }
+  }
+  return out;
+}
+
+std::string describe_load(const LoadSpec& l) {
+  switch (l.kind) {
+    case LoadSpec::Kind::Max: return "max (as fast as the target accepts)";
+    case LoadSpec::Kind::Ramp: return "ramp " + format_rate(l.from) + " -> " + format_rate(l.to);
+    case LoadSpec::Kind::Rate:
+      if (l.rate == 0) return "idle";
+      return format_rate(l.rate) + (l.arrivals == Arrivals::Poisson ? " poisson" : " constant");
+  }
+  return "?";
+}
+
+static std::string describe_action(const PlannedInjection& i) {
+  std::string s = std::string(chaos_verb_name(i.action.verb)) + " " + i.action.broker.describe();
+  if (i.action.verb == ChaosVerb::BrokerDelay) s += " +" + format_duration_us(i.action.delay_us);
+  s += " for " + format_duration_us(i.for_us);
+  return s;
+}
+
+std::string format_plan(const Plan& plan) {
+  const Scenario& s = *plan.scenario;
+  std::ostringstream o;
+  o << "plan: " << s.name << " (seed " << plan.seed << ", target " << plan.target << ")\n";
+  if (!s.kafka.topics.empty()) {
+    o << "topics:\n";
+    for (const auto& t : s.kafka.topics)
+      o << "  " << t.name << "  partitions " << t.partitions << ", replication " << t.replication_factor << "\n";
+  }
+  o << "timeline:\n";
+  char buf[256];
+  for (const auto& p : plan.phases) {
+    std::string len = p.until ? "<= " + format_duration_us(p.duration_us) : format_duration_us(p.duration_us);
+    std::snprintf(buf, sizeof buf, "  +%-8s phase %-12s %s", format_duration_us(p.nominal_start_us).c_str(), p.name.c_str(), len.c_str());
+    o << buf;
+    if (p.until) o << ", ends when " << p.until->text;
+    o << "\n";
+    for (const auto& [name, l] : p.loads) o << "             load  " << name << ": " << describe_load(l) << "\n";
+    for (const auto& i : p.injections) {
+      std::snprintf(buf, sizeof buf, "  +%-8s   chaos %s", format_duration_us(p.nominal_start_us + i.offset_us).c_str(), describe_action(i).c_str());
+      o << buf << "  (undo at +" << format_duration_us(p.nominal_start_us + i.offset_us + i.for_us) << ")\n";
+    }
+  }
+  o << "total: " << format_duration_us(plan.total_us) << (plan.total_us ? " at most" : "") << "\n";
+  for (const auto& [name, n] : expected_records(plan))
+    o << "records: " << name << " " << (n < 0 ? std::string("unbounded (max rate)") : "about " + std::to_string(n)) << "\n";
+  if (!s.expectations.empty()) {
+    o << "expect:\n";
+    for (const auto& e : s.expectations) o << "  " << e.expr.text << "\n";
+  }
+  return o.str();
+}
+
+nlohmann::json plan_to_json(const Plan& plan) {
+  nlohmann::json j;
+  j["scenario"] = plan.scenario->name;
+  j["seed"] = plan.seed;
+  j["target"] = plan.target;
+  j["total_us"] = plan.total_us;
+  for (const auto& p : plan.phases) {
+    nlohmann::json pj;
+    pj["name"] = p.name;
+    pj["nominal_start_us"] = p.nominal_start_us;
+    pj["duration_us"] = p.duration_us;
+    if (p.until) pj["until"] = p.until->text;
+    for (const auto& [name, l] : p.loads) pj["loads"][name] = describe_load(l);
+    pj["injections"] = nlohmann::json::array();
+    for (const auto& i : p.injections)
+      pj["injections"].push_back({{"offset_us", i.offset_us},
+                                  {"for_us", i.for_us},
+                                  {"verb", chaos_verb_name(i.action.verb)},
+                                  {"broker", i.action.broker.describe()},
+                                  {"delay_us", i.action.delay_us}});
+    j["phases"].push_back(pj);
+  }
+  return j;
+}
+
+}  // namespace kapture

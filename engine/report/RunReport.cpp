@@ -1,0 +1,184 @@
+#include "report/RunReport.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "report/EventLog.h"
+
+namespace kapture {
+namespace {
+
+nlohmann::json latency_json(const Histogram& h) {
+  auto ms = [](int64_t us) { return static_cast<double>(us) / 1000.0; };
+  return {{"count", h.count()},     {"min_ms", ms(h.min())},          {"mean_ms", h.mean() / 1000.0},
+          {"p50_ms", ms(h.percentile(50))}, {"p90_ms", ms(h.percentile(90))}, {"p99_ms", ms(h.percentile(99))},
+          {"p99_9_ms", ms(h.percentile(99.9))}, {"max_ms", ms(h.max())}};
+}
+
+nlohmann::json window_metrics(const MetricsStore& m, SecondWindow w) {
+  nlohmann::json j;
+  for (const char* c : {"produce.intended", "produce.sent", "produce.acked", "produce.failed", "produce.queue_full", "produce.bytes",
+                        "chaos.injected", "chaos.undone"})
+    j["counters"][c] = m.counter_sum(c, w);
+  j["latency"] = latency_json(m.histogram("produce.latency", w));
+  j["send_latency"] = latency_json(m.histogram("produce.send_latency", w));
+  j["schedule_lag"] = latency_json(m.histogram("produce.schedule_lag", w));
+  double secs = static_cast<double>(w.length());
+  if (secs > 0) {
+    j["rates_per_s"]["intended"] = static_cast<double>(m.counter_sum("produce.intended", w)) / secs;
+    j["rates_per_s"]["sent"] = static_cast<double>(m.counter_sum("produce.sent", w)) / secs;
+    j["rates_per_s"]["acked"] = static_cast<double>(m.counter_sum("produce.acked", w)) / secs;
+  }
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json build_summary(const ReportInput& in) {
+  const Scenario& s = *in.plan.scenario;
+  nlohmann::json j;
+  j["scenario"] = {{"name", s.name}, {"file", in.scenario_path}, {"description", s.description}};
+  j["seed"] = in.plan.seed;
+  j["target"] = in.plan.target;
+  j["engine_version"] = in.engine_version;
+  j["started"] = iso8601_utc_ms(in.run.start_wall_ms);
+  j["duration_s"] = static_cast<double>(in.run.end_us) / 1e6;
+  j["verdict"] = {{"exit_code", in.verdict.exit_code}, {"headline", in.verdict.headline},
+                  {"passed", in.verdict.exit_code == kExitPass}, {"interrupted", in.run.interrupted}};
+  if (in.run.error) j["verdict"]["error"] = in.run.error->describe();
+  auto windows = phase_windows(in.run);
+  j["phases"] = nlohmann::json::array();
+  for (const auto& p : in.run.phases) {
+    nlohmann::json pj;
+    pj["name"] = p.name;
+    pj["start_s"] = p.start_us / 1e6;
+    pj["end_s"] = p.end_us / 1e6;
+    pj["ended_by"] = p.ended_by;
+    for (const auto& pp : in.plan.phases)
+      if (pp.name == p.name)
+        for (const auto& [name, l] : pp.loads) pj["load"][name] = describe_load(l);
+    if (p.ran()) pj["metrics"] = window_metrics(in.metrics, windows[p.name]);
+    for (const auto& rc : in.verdict.rates)
+      if (rc.phase == p.name)
+        pj["rate_check"] = {{"intended", rc.intended}, {"sent", rc.sent}, {"backpressured", rc.backpressured}, {"behind", rc.behind},
+                            {"achieved_ratio", rc.intended ? static_cast<double>(rc.sent) / static_cast<double>(rc.intended) : 1.0}};
+    j["phases"].push_back(pj);
+  }
+  j["run"] = window_metrics(in.metrics, run_window(in.run));
+  j["chaos"] = nlohmann::json::array();
+  for (const auto& i : in.run.injections) {
+    nlohmann::json ij = {{"phase", i.phase}, {"verb", i.verb}, {"description", i.description}, {"details", i.details},
+                         {"start_s", i.start_us / 1e6}, {"undone", i.end_us >= 0 && i.error.find("undo failed") == std::string::npos}};
+    if (i.end_us >= 0) ij["end_s"] = i.end_us / 1e6;
+    if (!i.error.empty()) ij["error"] = i.error;
+    j["chaos"].push_back(ij);
+  }
+  j["expectations"] = nlohmann::json::array();
+  for (const auto& e : in.verdict.expectations) {
+    nlohmann::json ej = {{"expect", e.text}, {"pass", e.pass}, {"line", e.where.line}};
+    if (e.no_data) ej["measured"] = nullptr;
+    else ej["measured"] = e.measured;
+    ej["measured_text"] = e.no_data ? "no data" : format_slo_value(e.measured, e.dim);
+    ej["threshold"] = e.threshold;
+    ej["threshold_text"] = e.cmp + " " + format_slo_value(e.threshold, e.dim);
+    ej["unit"] = e.dim == SloDimension::Time ? "us" : e.dim == SloDimension::Rate ? "per_s" : e.dim == SloDimension::Bytes ? "bytes" : "";
+    j["expectations"].push_back(ej);
+  }
+  return j;
+}
+
+Status write_summary_json(const std::string& path, const ReportInput& in) {
+  std::ofstream out(path);
+  if (!out) return runtime_error("cannot write " + path);
+  out << build_summary(in).dump(2) << "\n";
+  return std::nullopt;
+}
+
+Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
+  std::ofstream out(path);
+  if (!out) return runtime_error("cannot write " + path);
+  out << "second,phase,intended,sent,acked,failed,queue_full,in_flight,latency_p50_ms,latency_p99_ms,latency_max_ms,"
+         "send_latency_p50_ms,send_latency_p99_ms,chaos_injected,chaos_undone\n";
+  auto phase_of = [&](int64_t s) -> std::string {
+    for (const auto& p : in.run.phases)
+      if (s * 1000000 >= p.start_us && s * 1000000 < p.end_us) return p.name;
+    return "";
+  };
+  auto snap = in.metrics.snapshot();
+  for (const auto& [second, sample] : snap) {
+    auto c = [&](const char* n) {
+      auto it = sample.counters.find(n);
+      return it == sample.counters.end() ? int64_t{0} : it->second;
+    };
+    auto h = [&](const char* n) {
+      Histogram hist;
+      auto it = sample.histograms.find(n);
+      if (it != sample.histograms.end()) hist.merge(it->second);
+      return hist;
+    };
+    auto g = sample.gauges.find("produce.in_flight");
+    Histogram lat = h("produce.latency"), send = h("produce.send_latency");
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "%lld,%s,%lld,%lld,%lld,%lld,%lld,%.0f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%lld\n", static_cast<long long>(second),
+                  phase_of(second).c_str(), static_cast<long long>(c("produce.intended")), static_cast<long long>(c("produce.sent")),
+                  static_cast<long long>(c("produce.acked")), static_cast<long long>(c("produce.failed")),
+                  static_cast<long long>(c("produce.queue_full")), g == sample.gauges.end() ? 0.0 : g->second,
+                  lat.percentile(50) / 1000.0, lat.percentile(99) / 1000.0, lat.max() / 1000.0, send.percentile(50) / 1000.0,
+                  send.percentile(99) / 1000.0, static_cast<long long>(c("chaos.injected")), static_cast<long long>(c("chaos.undone")));
+    out << buf;
+  }
+  return std::nullopt;
+}
+
+std::string format_console_summary(const ReportInput& in, const std::string& results_dir) {
+  std::ostringstream o;
+  char buf[512];
+  o << "\n" << in.plan.scenario->name << " on " << in.plan.target << ", seed " << in.plan.seed << ", "
+    << static_cast<double>(in.run.end_us) / 1e6 << "s\n\n";
+  std::snprintf(buf, sizeof buf, "  %-10s %9s %9s %9s %7s %10s %10s %10s\n", "phase", "sent", "acked", "failed", "rate", "p50", "p99", "max");
+  o << buf;
+  auto windows = phase_windows(in.run);
+  for (const auto& p : in.run.phases) {
+    if (!p.ran()) continue;
+    SecondWindow w = windows[p.name];
+    Histogram lat = in.metrics.histogram("produce.latency", w);
+    double secs = static_cast<double>(p.end_us - p.start_us) / 1e6;
+    int64_t sent = in.metrics.counter_sum("produce.sent", w);
+    std::snprintf(buf, sizeof buf, "  %-10s %9lld %9lld %9lld %6.0f/s %8.2fms %8.2fms %8.2fms\n", p.name.c_str(), static_cast<long long>(sent),
+                  static_cast<long long>(in.metrics.counter_sum("produce.acked", w)),
+                  static_cast<long long>(in.metrics.counter_sum("produce.failed", w)), secs > 0 ? static_cast<double>(sent) / secs : 0.0,
+                  lat.percentile(50) / 1000.0, lat.percentile(99) / 1000.0, lat.max() / 1000.0);
+    o << buf;
+  }
+  if (!in.run.injections.empty()) {
+    o << "\n  chaos:\n";
+    for (const auto& i : in.run.injections) {
+      std::snprintf(buf, sizeof buf, "    +%.1fs..%s  %s%s\n", i.start_us / 1e6,
+                    i.end_us >= 0 ? (std::to_string(static_cast<int>(i.end_us / 1e6)) + "s").c_str() : "(not undone)", i.description.c_str(),
+                    i.error.empty() ? "" : ("  ERROR: " + i.error).c_str());
+      o << buf;
+    }
+  }
+  for (const auto& rc : in.verdict.rates) {
+    if (rc.behind)
+      o << "\n  phase " << rc.phase << ": sent " << rc.sent << " of " << rc.intended << " scheduled records ("
+        << (rc.intended ? 100.0 * static_cast<double>(rc.sent) / static_cast<double>(rc.intended) : 0) << "%): the generator fell behind\n";
+  }
+  if (!in.verdict.expectations.empty()) {
+    o << "\n";
+    std::snprintf(buf, sizeof buf, "  %-6s %-52s %14s %16s\n", "", "expectation", "measured", "threshold");
+    o << buf;
+    for (const auto& e : in.verdict.expectations) {
+      std::string measured = e.no_data ? "no data" : format_slo_value(e.measured, e.dim);
+      std::string threshold = e.cmp + " " + format_slo_value(e.threshold, e.dim);
+      std::snprintf(buf, sizeof buf, "  %-6s %-52s %14s %16s\n", e.pass ? "PASS" : "FAIL", e.text.c_str(), measured.c_str(), threshold.c_str());
+      o << buf;
+    }
+  }
+  o << "\n" << in.verdict.headline << "  (exit " << in.verdict.exit_code << ")\n";
+  if (!results_dir.empty()) o << "results: " << results_dir << "\n";
+  return o.str();
+}
+
+}  // namespace kapture

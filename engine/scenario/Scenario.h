@@ -1,0 +1,140 @@
+#pragma once
+// The typed, validated model of a scenario file. Loading only parses and
+// checks; nothing random is decided here (see plan/Plan.h).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/Error.h"
+#include "slo/SloExpression.h"
+
+namespace kapture {
+
+struct TopicSpec {
+  std::string name;  // expanded: no placeholders left
+  int partitions = 1;
+  int replication_factor = 1;
+  std::map<std::string, std::string> configs;
+  SourceLocation where;
+};
+
+struct KafkaTopology {
+  int brokers = 3;
+  std::string bootstrap;                          // an existing cluster, if given
+  std::map<std::string, std::string> properties;  // librdkafka client properties for every client
+  std::vector<TopicSpec> topics;
+};
+
+struct GeneratorSpec {
+  std::string lua_path;      // resolved path on disk
+  std::string display_path;  // as written in the scenario, for messages
+  std::string function = "generate";
+  nlohmann::json params;     // handed to init(params)
+};
+
+struct PayloadSpec {
+  std::string value;  // fixed payload bytes
+};
+
+// "bps.{store.location.state}": literal text and dotted field paths.
+struct FieldTemplate {
+  struct Part {
+    bool is_field = false;
+    std::string text;                 // literal text or the dotted path
+    std::vector<std::string> path;    // split path when is_field
+  };
+  std::string source;
+  std::vector<Part> parts;
+  bool empty() const { return parts.empty(); }
+  bool has_fields() const {
+    for (const auto& p : parts)
+      if (p.is_field) return true;
+    return false;
+  }
+};
+
+struct ProducerWorkloadSpec {
+  std::string name;
+  std::optional<GeneratorSpec> generator;
+  std::optional<PayloadSpec> payload;
+  FieldTemplate topic;
+  FieldTemplate key;
+  std::string acks = "all";
+  bool idempotence = false;
+  std::string compression = "none";
+  std::map<std::string, std::string> properties;
+  int threads = 1;
+  std::vector<std::string> allow;  // Lua libraries let out of the sandbox
+  SourceLocation where;
+};
+
+enum class Arrivals { Constant, Poisson };
+
+struct LoadSpec {
+  enum class Kind { Rate, Ramp, Max } kind = Kind::Rate;
+  double rate = 0;  // per second (Kind::Rate)
+  double from = 0;  // per second (Kind::Ramp)
+  double to = 0;
+  Arrivals arrivals = Arrivals::Constant;
+  SourceLocation where;
+};
+
+enum class ChaosVerb { BrokerDown, BrokerDelay };
+const char* chaos_verb_name(ChaosVerb v);
+
+struct BrokerChoice {
+  enum class Kind { Random, Id, LeaderOf } kind = Kind::Random;
+  int id = 0;
+  std::string topic;
+  int partition = 0;
+  std::string describe() const;
+};
+
+struct StepSpec {
+  std::optional<int64_t> at_us;
+  std::optional<int64_t> every_us;
+  int64_t start_us = 0;  // first offset when `every`
+  ChaosVerb verb = ChaosVerb::BrokerDown;
+  BrokerChoice broker;
+  int64_t for_us = 0;
+  int64_t delay_us = 0;
+  SourceLocation where;
+};
+
+struct PhaseSpec {
+  std::string name;
+  int64_t duration_us = 0;  // the timeout when `until` is set
+  std::optional<SloExpression> until;
+  std::map<std::string, LoadSpec> loads;  // by workload name
+  std::vector<StepSpec> steps;
+  SourceLocation where;
+};
+
+struct ExpectationSpec {
+  SloExpression expr;
+  SourceLocation where;
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  uint64_t seed = 0;
+  std::string target = "embedded";
+  KafkaTopology kafka;
+  std::vector<ProducerWorkloadSpec> workloads;
+  std::vector<PhaseSpec> phases;
+  std::vector<ExpectationSpec> expectations;
+
+  const PhaseSpec* phase(const std::string& name) const {
+    for (const auto& p : phases)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
+};
+
+}  // namespace kapture

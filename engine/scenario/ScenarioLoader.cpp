@@ -1,0 +1,796 @@
+#include "scenario/ScenarioLoader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/Units.h"
+
+namespace kapture {
+namespace fs = std::filesystem;
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::string best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Result<Override> parse_override(const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return usage_error("--set expects path=value, e.g. --set timeline.steady.duration=5s (got '" + text + "')");
+  return Override{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Status apply_overrides(YAML::Node& root, const std::vector<Override>& overrides) {
+  for (const auto& o : overrides) {
+    std::vector<std::string> parts;
+    std::stringstream ss(o.path);
+    for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+    // Keys such as librdkafka's "linger.ms" contain dots: a segment that does
+    // not exist is joined with the next until one matches.
+    YAML::Node node = root;
+    std::vector<YAML::Node> chain;  // yaml-cpp nodes are handles; keep them alive
+    size_t i = 0;
+    std::string where = "--set " + o.path;
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.value);
+    } catch (const YAML::Exception& e) {
+      return usage_error(where + ": bad value '" + o.value + "': " + e.msg);
+    }
+    while (i < parts.size()) {
+      std::string key = parts[i];
+      bool last = i + 1 == parts.size();
+      if (node.IsSequence()) {
+        YAML::Node next;
+        bool all_digits = !key.empty() && std::all_of(key.begin(), key.end(), ::isdigit);
+        if (all_digits) {
+          size_t idx = std::stoul(key);
+          if (idx >= node.size()) return usage_error(where + ": index " + key + " is out of range (" + std::to_string(node.size()) + " items)");
+          next = node[idx];
+        } else {
+          // Items are addressed by their `phase:` or `name:` too.
+          for (size_t k = 0; k < node.size(); ++k) {
+            YAML::Node item = node[k];
+            if (item.IsMap() && ((item["phase"] && item["phase"].Scalar() == key) || (item["name"] && item["name"].Scalar() == key)))
+              next = item;
+          }
+          if (!next) return usage_error(where + ": no item named '" + key + "'");
+        }
+        if (last) {
+          for (size_t k = 0; k < node.size(); ++k)
+            if (node[k] == next) node[k] = value;
+          break;
+        }
+        chain.push_back(node);
+        node.reset(next);
+        ++i;
+        continue;
+      }
+      if (!node.IsMap() && !node.IsNull()) return usage_error(where + ": '" + key + "' is inside a value that is not a map");
+      // Join dotted segments when that names an existing key (linger.ms).
+      size_t j = i;
+      std::string joined = key;
+      while (!node[joined] && j + 1 < parts.size()) {
+        std::string candidate = joined + "." + parts[j + 1];
+        bool exists = false;
+        for (auto it = node.begin(); node.IsMap() && it != node.end(); ++it)
+          if (it->first.Scalar().rfind(candidate, 0) == 0) exists = true;
+        if (!exists) break;
+        joined = candidate;
+        ++j;
+      }
+      last = j + 1 == parts.size();
+      if (last) {
+        node[joined] = value;
+        break;
+      }
+      if (!node[joined]) node[joined] = YAML::Node(YAML::NodeType::Map);
+      chain.push_back(node);
+      YAML::Node next = node[joined];
+      node.reset(next);
+      i = j + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Walks the YAML tree with the scenario's rules, collecting errors with marks.
+class Loader {
+ public:
+  Loader(std::string display, std::string base_dir) : file_(std::move(display)), base_dir_(std::move(base_dir)) {}
+
+  LoadOutcome load(const YAML::Node& root) {
+    LoadOutcome out;
+    Scenario s;
+    s.file = file_;
+    if (!root.IsMap()) {
+      error(root, "a scenario is a YAML map with name, timeline and so on");
+      out.errors = errors_;
+      return out;
+    }
+    keys(root, "scenario", {"name", "description", "seed", "target", "topology", "workloads", "timeline", "expect"});
+    s.name = required_string(root, "name", "scenario");
+    if (!s.name.empty() && !std::regex_match(s.name, std::regex("[a-z0-9][a-z0-9._-]*")))
+      error(root["name"], "name '" + s.name + "' must be lowercase letters, digits, '.', '_' or '-' (it names the results directory)");
+    if (root["description"]) s.description = scalar_string(root["description"], "description");
+    if (root["seed"]) {
+      auto v = integer(root["seed"], "seed");
+      if (v && *v < 0) error(root["seed"], "seed must be zero or positive");
+      s.seed = static_cast<uint64_t>(v.value_or(0));
+    }
+    if (root["target"]) {
+      s.target = scalar_string(root["target"], "target");
+      one_of(root["target"], s.target, {"embedded", "local", "kubernetes"}, "target");
+    }
+    if (root["topology"]) topology(root["topology"], s);
+    if (root["workloads"]) workloads(root["workloads"], s);
+    if (!root["timeline"]) error(root, "missing required key 'timeline' (the phases to run)");
+    else timeline(root["timeline"], s);
+    if (root["expect"]) expectations(root["expect"], s);
+    out.errors = errors_;
+    if (errors_.empty()) out.scenario = std::move(s);
+    return out;
+  }
+
+ private:
+  SourceLocation at(const YAML::Node& n) const {
+    YAML::Mark m = n.Mark();
+    if (m.is_null() || m.line < 0) return SourceLocation{file_, 0, 0};
+    return SourceLocation{file_, m.line + 1, m.column + 1};
+  }
+  void error(const YAML::Node& n, std::string message) { errors_.push_back(usage_error(std::move(message), at(n))); }
+  void error_at(SourceLocation where, std::string message) { errors_.push_back(usage_error(std::move(message), std::move(where))); }
+
+  // Unknown keys are errors (typos must not silently fall back to defaults).
+  void keys(const YAML::Node& map, const std::string& what, const std::vector<std::string>& known) {
+    if (!map.IsMap()) return;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      std::string k = it->first.Scalar();
+      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+      std::string guess = did_you_mean(k, known);
+      std::string list;
+      for (const auto& kk : known) list += (list.empty() ? "" : ", ") + kk;
+      error(it->first, "unknown key '" + k + "' in " + what + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                           "; allowed: " + list);
+    }
+  }
+
+  std::string scalar_string(const YAML::Node& n, const std::string& what) {
+    if (!n.IsScalar()) {
+      error(n, what + " must be a single value, not a " + (n.IsMap() ? "map" : n.IsSequence() ? "list" : "null"));
+      return "";
+    }
+    return n.Scalar();
+  }
+  std::string required_string(const YAML::Node& map, const std::string& key, const std::string& what) {
+    if (!map[key]) {
+      error(map, "missing required key '" + key + "' in " + what);
+      return "";
+    }
+    return scalar_string(map[key], key);
+  }
+  std::optional<int64_t> integer(const YAML::Node& n, const std::string& what) {
+    if (!n.IsScalar()) {
+      error(n, what + " must be an integer");
+      return std::nullopt;
+    }
+    const std::string& t = n.Scalar();
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(t.c_str(), &end, 10);
+    if (t.empty() || *end || errno) {
+      error(n, what + " must be an integer, not '" + t + "'");
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& what) {
+    if (n.IsScalar()) {
+      const std::string& t = n.Scalar();
+      if (t == "true" || t == "yes" || t == "on") return true;
+      if (t == "false" || t == "no" || t == "off") return false;
+    }
+    error(n, what + " must be true or false");
+    return std::nullopt;
+  }
+  std::optional<int64_t> duration(const YAML::Node& n, const std::string& what) {
+    if (!n.IsScalar()) {
+      error(n, what + " must be a duration such as 30s");
+      return std::nullopt;
+    }
+    auto d = parse_duration_us(n.Scalar());
+    if (!d) error(n, "bad duration '" + n.Scalar() + "' for " + what + " (use a number and one of us, ms, s, m, h: 250ms, 30s, 2m)");
+    return d;
+  }
+  std::optional<double> rate(const YAML::Node& n, const std::string& what) {
+    if (!n.IsScalar()) {
+      error(n, what + " must be a rate such as 1000/s");
+      return std::nullopt;
+    }
+    auto r = parse_rate_per_s(n.Scalar());
+    if (!r) error(n, "bad rate '" + n.Scalar() + "' for " + what + " (use a number per s, m or h: 1000/s, 60/m)");
+    return r;
+  }
+  void one_of(const YAML::Node& n, const std::string& v, const std::vector<std::string>& allowed, const std::string& what) {
+    if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return;
+    std::string guess = did_you_mean(v, allowed);
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    error(n, "unknown " + what + " '" + v + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") + "; allowed: " + list);
+  }
+  std::map<std::string, std::string> string_map(const YAML::Node& n, const std::string& what) {
+    std::map<std::string, std::string> out;
+    if (!n.IsMap()) {
+      error(n, what + " must be a map of names to values");
+      return out;
+    }
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->second.IsScalar()) {
+        error(it->second, what + "." + it->first.Scalar() + " must be a single value");
+        continue;
+      }
+      out[it->first.Scalar()] = it->second.Scalar();
+    }
+    return out;
+  }
+
+  // ---- topology ----
+  void topology(const YAML::Node& n, Scenario& s) {
+    if (!n.IsMap()) return error(n, "topology must be a map");
+    keys(n, "topology", {"kafka"});
+    if (!n["kafka"]) return;
+    const YAML::Node k = n["kafka"];
+    if (!k.IsMap()) return error(k, "topology.kafka must be a map");
+    keys(k, "topology.kafka", {"brokers", "bootstrap", "properties", "topics"});
+    if (k["brokers"]) {
+      auto b = integer(k["brokers"], "brokers");
+      if (b && (*b < 1 || *b > 32)) error(k["brokers"], "brokers must be between 1 and 32");
+      s.kafka.brokers = static_cast<int>(b.value_or(3));
+    }
+    if (k["bootstrap"]) s.kafka.bootstrap = scalar_string(k["bootstrap"], "bootstrap");
+    if (k["properties"]) s.kafka.properties = string_map(k["properties"], "topology.kafka.properties");
+    if (k["topics"]) {
+      if (!k["topics"].IsSequence()) return error(k["topics"], "topics must be a list");
+      for (const auto& t : k["topics"]) topic(t, s);
+    }
+  }
+
+  void topic(const YAML::Node& t, Scenario& s) {
+    if (!t.IsMap()) return error(t, "a topic is a map with name, partitions, replication_factor");
+    keys(t, "topic", {"name", "for_each", "partitions", "replication_factor", "configs"});
+    TopicSpec base;
+    base.where = at(t);
+    std::string name = required_string(t, "name", "topic");
+    if (t["partitions"]) {
+      auto p = integer(t["partitions"], "partitions");
+      if (p && (*p < 1 || *p > 10000)) error(t["partitions"], "partitions must be between 1 and 10000");
+      base.partitions = static_cast<int>(p.value_or(1));
+    }
+    if (t["replication_factor"]) {
+      auto r = integer(t["replication_factor"], "replication_factor");
+      if (r && *r < 1) error(t["replication_factor"], "replication_factor must be at least 1");
+      if (r && *r > s.kafka.brokers && s.kafka.bootstrap.empty())
+        error(t["replication_factor"], "replication_factor " + std::to_string(*r) + " is more than the " +
+                                           std::to_string(s.kafka.brokers) + " brokers of the topology");
+      base.replication_factor = static_cast<int>(r.value_or(1));
+    }
+    if (t["configs"]) base.configs = string_map(t["configs"], "configs");
+    // Expand {var} placeholders over for_each values (every combination).
+    std::vector<std::pair<std::string, std::vector<std::string>>> vars;
+    if (t["for_each"]) {
+      const YAML::Node fe = t["for_each"];
+      if (!fe.IsMap()) return error(fe, "for_each must map a placeholder name to a list of values");
+      for (auto it = fe.begin(); it != fe.end(); ++it) {
+        if (!it->second.IsSequence() || it->second.size() == 0) {
+          error(it->second, "for_each." + it->first.Scalar() + " must be a non-empty list of values");
+          continue;
+        }
+        std::vector<std::string> values;
+        for (const auto& v : it->second) values.push_back(scalar_string(v, "for_each value"));
+        if (name.find("{" + it->first.Scalar() + "}") == std::string::npos)
+          error(it->first, "for_each." + it->first.Scalar() + " is not used in the topic name '" + name + "'");
+        vars.emplace_back(it->first.Scalar(), values);
+      }
+    }
+    std::vector<std::string> names = {name};
+    for (const auto& [var, values] : vars) {
+      std::vector<std::string> next;
+      for (const auto& n : names)
+        for (const auto& v : values) {
+          std::string expanded = n;
+          for (size_t pos; (pos = expanded.find("{" + var + "}")) != std::string::npos;)
+            expanded.replace(pos, var.size() + 2, v);
+          next.push_back(expanded);
+        }
+      names = next;
+    }
+    static const std::regex valid_topic("[A-Za-z0-9._-]{1,249}");
+    for (const auto& n : names) {
+      if (!std::regex_match(n, valid_topic)) {
+        error(t["name"], n.find('{') != std::string::npos
+                             ? "topic name '" + n + "' has a placeholder with no for_each values"
+                             : "topic name '" + n + "' is not a valid Kafka topic name (letters, digits, '.', '_', '-')");
+        continue;
+      }
+      TopicSpec ts = base;
+      ts.name = n;
+      s.kafka.topics.push_back(ts);
+    }
+  }
+
+  // ---- workloads ----
+  FieldTemplate field_template(const YAML::Node& n, const std::string& what) {
+    FieldTemplate t;
+    t.source = scalar_string(n, what);
+    const std::string& src = t.source;
+    size_t i = 0;
+    while (i < src.size()) {
+      size_t open = src.find('{', i);
+      if (open == std::string::npos) {
+        t.parts.push_back({false, src.substr(i), {}});
+        break;
+      }
+      if (open > i) t.parts.push_back({false, src.substr(i, open - i), {}});
+      size_t close = src.find('}', open);
+      if (close == std::string::npos) {
+        error(n, what + " '" + src + "' has a '{' without a closing '}'");
+        return t;
+      }
+      FieldTemplate::Part p;
+      p.is_field = true;
+      p.text = src.substr(open + 1, close - open - 1);
+      std::stringstream ss(p.text);
+      for (std::string seg; std::getline(ss, seg, '.');) {
+        if (seg.empty()) {
+          error(n, what + " '" + src + "' has an empty field name in '{" + p.text + "}'");
+          return t;
+        }
+        p.path.push_back(seg);
+      }
+      if (p.path.empty()) {
+        error(n, what + " '" + src + "' has an empty '{}'");
+        return t;
+      }
+      t.parts.push_back(p);
+      i = close + 1;
+    }
+    return t;
+  }
+
+  std::optional<std::string> resolve_lua(const std::string& written) {
+    fs::path p(written);
+    if (p.is_absolute()) return fs::exists(p) ? std::optional(p.string()) : std::nullopt;
+    // Relative to the scenario, then to each directory above it: a scenario in
+    // scenarios/ names lua/bigpetstore.lua from the project root.
+    fs::path dir = fs::absolute(base_dir_.empty() ? fs::path(".") : fs::path(base_dir_));
+    for (;;) {
+      if (fs::exists(dir / p)) return (dir / p).lexically_normal().string();
+      if (!dir.has_parent_path() || dir.parent_path() == dir) break;
+      dir = dir.parent_path();
+    }
+    return std::nullopt;
+  }
+
+  static nlohmann::json to_json(const YAML::Node& n) {
+    if (n.IsMap()) {
+      nlohmann::json o = nlohmann::json::object();
+      for (auto it = n.begin(); it != n.end(); ++it) o[it->first.Scalar()] = to_json(it->second);
+      return o;
+    }
+    if (n.IsSequence()) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& v : n) a.push_back(to_json(v));
+      return a;
+    }
+    if (n.IsNull()) return nullptr;
+    const std::string& t = n.Scalar();
+    if (n.Tag() == "!") return t;  // quoted: keep as a string
+    if (t == "true") return true;
+    if (t == "false") return false;
+    char* end = nullptr;
+    long long i = std::strtoll(t.c_str(), &end, 10);
+    if (!t.empty() && !*end) return i;
+    double d = std::strtod(t.c_str(), &end);
+    if (!t.empty() && !*end) return d;
+    return t;
+  }
+
+  void workloads(const YAML::Node& n, Scenario& s) {
+    if (!n.IsMap()) return error(n, "workloads must map workload names to their definitions");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const YAML::Node w = it->second;
+      ProducerWorkloadSpec p;
+      p.name = it->first.Scalar();
+      p.where = at(it->first);
+      if (!w.IsMap()) {
+        error(w, "workload '" + p.name + "' must be a map");
+        continue;
+      }
+      std::string type = required_string(w, "type", "workload '" + p.name + "'");
+      if (!type.empty()) one_of(w["type"], type, {"kafka-producer"}, "workload type");
+      keys(w, "workload '" + p.name + "'", {"type", "generator", "payload", "topic", "key", "acks", "idempotence",
+                                            "compression", "properties", "threads", "allow"});
+      if (w["generator"] && w["payload"]) error(w["payload"], "a workload has either a generator or a payload, not both");
+      if (!w["generator"] && !w["payload"]) error(it->first, "workload '" + p.name + "' needs a generator (Lua) or a payload");
+      if (w["generator"]) {
+        const YAML::Node g = w["generator"];
+        if (!g.IsMap()) {
+          error(g, "generator must be a map with lua, function and params");
+        } else {
+          keys(g, "generator", {"lua", "function", "params"});
+          GeneratorSpec gs;
+          gs.display_path = required_string(g, "lua", "generator");
+          if (g["function"]) gs.function = scalar_string(g["function"], "function");
+          if (g["params"]) gs.params = to_json(g["params"]);
+          if (!gs.display_path.empty()) {
+            auto resolved = resolve_lua(gs.display_path);
+            if (!resolved) error(g["lua"], "Lua file '" + gs.display_path + "' not found (looked beside the scenario and in the directories above it)");
+            else gs.lua_path = *resolved;
+          }
+          p.generator = gs;
+        }
+      }
+      if (w["payload"]) {
+        const YAML::Node pl = w["payload"];
+        PayloadSpec ps;
+        if (!pl.IsMap()) {
+          error(pl, "payload must be a map with size or value");
+        } else {
+          keys(pl, "payload", {"size", "value"});
+          if (pl["value"]) ps.value = scalar_string(pl["value"], "payload value");
+          else if (pl["size"]) {
+            auto b = parse_size_bytes(pl["size"].Scalar());
+            if (!b || *b < 1 || *b > 16 * 1024 * 1024) error(pl["size"], "bad payload size '" + pl["size"].Scalar() + "' (e.g. 200B, 4KiB; at most 16MiB)");
+            else ps.value = std::string(static_cast<size_t>(*b), 'x');
+          } else error(pl, "payload needs size or value");
+        }
+        p.payload = ps;
+      }
+      if (!w["topic"]) error(it->first, "workload '" + p.name + "' needs a topic (a name or a template such as bps.{store.location.state})");
+      else p.topic = field_template(w["topic"], "topic");
+      if (w["key"]) p.key = field_template(w["key"], "key");
+      if (p.payload && (p.topic.has_fields() || p.key.has_fields()))
+        error(w["payload"], "a fixed payload has no fields for the topic or key template to read; use a generator");
+      if (w["acks"]) {
+        p.acks = scalar_string(w["acks"], "acks");
+        one_of(w["acks"], p.acks, {"0", "1", "all", "-1"}, "acks");
+      }
+      if (w["idempotence"]) p.idempotence = boolean(w["idempotence"], "idempotence").value_or(false);
+      if (w["compression"]) {
+        p.compression = scalar_string(w["compression"], "compression");
+        one_of(w["compression"], p.compression, {"none", "gzip", "snappy", "lz4", "zstd"}, "compression");
+      }
+      if (w["properties"]) p.properties = string_map(w["properties"], "properties");
+      if (w["threads"]) {
+        auto t = integer(w["threads"], "threads");
+        if (t && (*t < 1 || *t > 64)) error(w["threads"], "threads must be between 1 and 64");
+        p.threads = static_cast<int>(t.value_or(1));
+      }
+      if (w["allow"]) {
+        if (!w["allow"].IsSequence()) error(w["allow"], "allow must be a list such as [os, io]");
+        else
+          for (const auto& a : w["allow"]) {
+            std::string lib = scalar_string(a, "allow");
+            one_of(a, lib, {"os", "io", "ffi"}, "Lua library");
+            p.allow.push_back(lib);
+          }
+      }
+      s.workloads.push_back(p);
+    }
+  }
+
+  // ---- timeline ----
+  void timeline(const YAML::Node& n, Scenario& s) {
+    if (!n.IsSequence() || n.size() == 0) return error(n, "timeline must be a non-empty list of phases");
+    std::set<std::string> seen;
+    for (const auto& ph : n) {
+      PhaseSpec p;
+      p.where = at(ph);
+      if (!ph.IsMap()) {
+        error(ph, "a phase is a map with phase, duration, load and steps");
+        continue;
+      }
+      keys(ph, "phase", {"phase", "duration", "until", "timeout", "load", "steps"});
+      p.name = required_string(ph, "phase", "phase (its name)");
+      if (!p.name.empty() && !std::regex_match(p.name, std::regex("[a-z0-9][a-z0-9._-]*")))
+        error(ph["phase"], "phase name '" + p.name + "' must be lowercase letters, digits, '.', '_' or '-'");
+      if (!p.name.empty() && !seen.insert(p.name).second) error(ph["phase"], "phase '" + p.name + "' is defined twice");
+      if (ph["until"]) {
+        if (!ph["timeout"]) error(ph["until"], "a phase with 'until' needs a 'timeout' (how long to wait at most)");
+        if (ph["duration"]) error(ph["duration"], "a phase with 'until' ends on its condition or its timeout; remove 'duration'");
+        if (ph["timeout"]) p.duration_us = duration(ph["timeout"], "timeout").value_or(0);
+        std::string text = scalar_string(ph["until"], "until");
+        auto e = parse_slo(text);
+        if (!e) {
+          expression_error(ph["until"], e.error());
+        } else if (e->has_during()) {
+          error(ph["until"], "an 'until' condition is checked as the phase runs; 'during' makes no sense there");
+        } else {
+          p.until = *e;
+        }
+      } else if (ph["timeout"]) {
+        error(ph["timeout"], "'timeout' only goes with 'until'; use 'duration' for a fixed-length phase");
+      } else if (!ph["duration"]) {
+        error(ph, "phase '" + p.name + "' needs a duration (or until + timeout)");
+      } else {
+        p.duration_us = duration(ph["duration"], "duration").value_or(0);
+      }
+      const YAML::Node& dnode = ph["duration"] ? ph["duration"] : ph["timeout"];
+      if (dnode && p.duration_us > 0 && p.duration_us % 1000000 != 0)
+        error(dnode, "phase durations are whole seconds (metrics are kept per second), not " + format_duration_us(p.duration_us));
+      else if (dnode && p.duration_us <= 0 && parse_duration_us(dnode.Scalar()))
+        error(dnode, "a phase lasts at least 1s");
+      if (ph["load"]) loads(ph["load"], p, s);
+      if (ph["steps"]) steps(ph["steps"], p, s);
+      s.phases.push_back(p);
+    }
+  }
+
+  void loads(const YAML::Node& n, PhaseSpec& p, const Scenario& s) {
+    if (!n.IsMap()) return error(n, "load must map workload names to rates");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string wname = it->first.Scalar();
+      bool known = false;
+      std::vector<std::string> names;
+      for (const auto& w : s.workloads) {
+        names.push_back(w.name);
+        if (w.name == wname) known = true;
+      }
+      if (!known) {
+        std::string guess = did_you_mean(wname, names);
+        error(it->first, "load names unknown workload '" + wname + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+        continue;
+      }
+      LoadSpec l;
+      l.where = at(it->second);
+      const YAML::Node v = it->second;
+      if (v.IsScalar()) {
+        if (v.Scalar() == "max") l.kind = LoadSpec::Kind::Max;
+        else l.rate = rate(v, "load").value_or(0);
+      } else if (v.IsMap()) {
+        keys(v, "load", {"rate", "arrivals", "from", "to"});
+        if (v["rate"] && (v["from"] || v["to"])) error(v, "a load is either a rate or a ramp (from, to), not both");
+        if (v["rate"]) {
+          if (v["rate"].IsScalar() && v["rate"].Scalar() == "max") l.kind = LoadSpec::Kind::Max;
+          else l.rate = rate(v["rate"], "rate").value_or(0);
+        } else if (v["from"] || v["to"]) {
+          if (!v["from"] || !v["to"]) error(v, "a ramp needs both from and to");
+          l.kind = LoadSpec::Kind::Ramp;
+          if (v["from"]) l.from = rate(v["from"], "from").value_or(0);
+          if (v["to"]) l.to = rate(v["to"], "to").value_or(0);
+        } else {
+          error(v, "load needs rate (or from and to)");
+        }
+        if (v["arrivals"]) {
+          std::string a = scalar_string(v["arrivals"], "arrivals");
+          one_of(v["arrivals"], a, {"constant", "poisson"}, "arrivals");
+          if (a == "poisson") l.arrivals = Arrivals::Poisson;
+          if (l.kind == LoadSpec::Kind::Max) error(v["arrivals"], "'max' sends as fast as the target accepts; arrivals do not apply");
+        }
+      } else {
+        error(v, "load must be a rate such as 1000/s, max, or a map with rate/arrivals or from/to");
+      }
+      p.loads[wname] = l;
+    }
+  }
+
+  void steps(const YAML::Node& n, PhaseSpec& p, const Scenario& s) {
+    if (!n.IsSequence()) return error(n, "steps must be a list");
+    for (const auto& st : n) {
+      StepSpec step;
+      step.where = at(st);
+      if (!st.IsMap()) {
+        error(st, "a step is a map such as {at: 5s, chaos: broker-down, broker: random, for: 10s}");
+        continue;
+      }
+      keys(st, "step", {"at", "every", "start", "chaos", "broker", "for", "delay"});
+      if (st["at"] && st["every"]) error(st, "a step has either 'at' or 'every', not both");
+      else if (!st["at"] && !st["every"]) error(st, "a step needs 'at' (an offset in its phase) or 'every' (a period)");
+      if (st["at"]) step.at_us = duration(st["at"], "at");
+      if (st["every"]) {
+        step.every_us = duration(st["every"], "every");
+        if (step.every_us && *step.every_us <= 0) error(st["every"], "'every' must be positive");
+        step.start_us = step.every_us.value_or(0);
+        if (st["start"]) step.start_us = duration(st["start"], "start").value_or(0);
+      } else if (st["start"]) {
+        error(st["start"], "'start' only goes with 'every'");
+      }
+      std::string verb = required_string(st, "chaos", "step");
+      if (verb == "broker-down") step.verb = ChaosVerb::BrokerDown;
+      else if (verb == "broker-delay") step.verb = ChaosVerb::BrokerDelay;
+      else if (!verb.empty()) one_of(st["chaos"], verb, {"broker-down", "broker-delay"}, "chaos action");
+      if (!st["for"]) error(st, "a chaos step needs 'for' (how long the injection lasts before it is undone)");
+      else step.for_us = duration(st["for"], "for").value_or(0);
+      if (step.verb == ChaosVerb::BrokerDelay) {
+        if (!st["delay"]) error(st, "broker-delay needs 'delay' (the added round-trip time, e.g. 50ms)");
+        else step.delay_us = duration(st["delay"], "delay").value_or(0);
+      } else if (st["delay"]) {
+        error(st["delay"], "'delay' only goes with broker-delay");
+      }
+      if (st["broker"]) broker(st["broker"], step, s);
+      // The step must fit in its phase: injections never outlive the phase
+      // that declared them.
+      int64_t first = step.at_us ? *step.at_us : step.start_us;
+      const YAML::Node& off = st["at"] ? st["at"] : st["every"];
+      if (p.duration_us > 0 && off && (step.at_us || step.every_us)) {
+        if (first >= p.duration_us)
+          error(off, "step at " + format_duration_us(first) + " is outside its phase '" + p.name + "' (" +
+                         format_duration_us(p.duration_us) + " long)");
+        else if (first + step.for_us > p.duration_us)
+          error(st["for"] ? st["for"] : st, "step from " + format_duration_us(first) + " for " + format_duration_us(step.for_us) +
+                                                " ends after its phase '" + p.name + "' (" + format_duration_us(p.duration_us) + " long)");
+        if (step.every_us && *step.every_us > 0 && step.for_us >= *step.every_us)
+          error(st["for"] ? st["for"] : st, "a repeated step must be undone before it repeats: 'for' (" + format_duration_us(step.for_us) +
+                                                ") must be shorter than 'every' (" + format_duration_us(*step.every_us) + ")");
+      }
+      p.steps.push_back(step);
+    }
+  }
+
+  void broker(const YAML::Node& b, StepSpec& step, const Scenario& s) {
+    if (b.IsScalar()) {
+      if (b.Scalar() == "random") {
+        step.broker.kind = BrokerChoice::Kind::Random;
+        return;
+      }
+      auto id = integer(b, "broker (random, a broker id, or {leader_of: topic/partition})");
+      if (!id) return;
+      if (*id < 1 || (s.kafka.bootstrap.empty() && *id > s.kafka.brokers))
+        error(b, "broker " + std::to_string(*id) + " does not exist (brokers are 1.." + std::to_string(s.kafka.brokers) + ")");
+      step.broker.kind = BrokerChoice::Kind::Id;
+      step.broker.id = static_cast<int>(*id);
+      return;
+    }
+    if (b.IsMap()) {
+      keys(b, "broker", {"leader_of"});
+      if (!b["leader_of"]) return error(b, "broker must be random, a broker id, or {leader_of: topic/partition}");
+      std::string v = scalar_string(b["leader_of"], "leader_of");
+      auto slash = v.rfind('/');
+      char* end = nullptr;
+      long part = slash == std::string::npos ? -1 : std::strtol(v.c_str() + slash + 1, &end, 10);
+      if (slash == std::string::npos || slash + 1 == v.size() || *end || part < 0)
+        return error(b["leader_of"], "leader_of must be topic/partition, e.g. bps.texas/0");
+      step.broker.kind = BrokerChoice::Kind::LeaderOf;
+      step.broker.topic = v.substr(0, slash);
+      step.broker.partition = static_cast<int>(part);
+      const TopicSpec* topic = nullptr;
+      std::vector<std::string> names;
+      for (const auto& t : s.kafka.topics) {
+        names.push_back(t.name);
+        if (t.name == step.broker.topic) topic = &t;
+      }
+      if (!topic && s.kafka.bootstrap.empty()) {
+        std::string guess = did_you_mean(step.broker.topic, names);
+        error(b["leader_of"], "leader_of names topic '" + step.broker.topic + "', which the topology does not declare" +
+                                  (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+      } else if (topic && part >= topic->partitions) {
+        error(b["leader_of"], "topic '" + topic->name + "' has " + std::to_string(topic->partitions) + " partitions (0.." +
+                                  std::to_string(topic->partitions - 1) + ")");
+      }
+      return;
+    }
+    error(b, "broker must be random, a broker id, or {leader_of: topic/partition}");
+  }
+
+  // Expression errors carry a column inside the string; map it into the file.
+  void expression_error(const YAML::Node& n, const Error& e) {
+    SourceLocation where = at(n);
+    int col_in_text = e.where.column;
+    if (where.line > 0 && col_in_text > 0) {
+      // Plain and quoted one-line scalars: the text starts at the node's
+      // column, one later when quoted.
+      where.column += col_in_text - 1;
+      YAML::Mark m = n.Mark();
+      (void)m;
+      if (n.Tag() == "!") where.column += 1;
+    }
+    error_at(where, e.message);
+  }
+
+  void expectations(const YAML::Node& n, Scenario& s) {
+    if (!n.IsSequence()) return error(n, "expect must be a list of expressions such as 'p99(produce.latency) < 250ms'");
+    std::vector<std::string> phase_names;
+    for (const auto& p : s.phases) phase_names.push_back(p.name);
+    for (const auto& item : n) {
+      std::string text = scalar_string(item, "an expectation");
+      if (text.empty()) continue;
+      auto e = parse_slo(text);
+      if (!e) {
+        expression_error(item, e.error());
+        continue;
+      }
+      bool ok = true;
+      for (const auto& [phase, offset] : e->phases_named()) {
+        if (s.phase(phase)) continue;
+        std::string guess = did_you_mean(phase, phase_names);
+        Error err = usage_error("unknown phase '" + phase + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"),
+                                SourceLocation{"", 1, static_cast<int>(offset) + 1});
+        expression_error(item, err);
+        ok = false;
+      }
+      if (ok) s.expectations.push_back(ExpectationSpec{*e, at(item)});
+    }
+  }
+
+  std::string file_;
+  std::string base_dir_;
+  std::vector<Error> errors_;
+};
+
+LoadOutcome parse_and_load(const std::string& text, const std::string& display, const std::string& base_dir,
+                           const std::vector<Override>& overrides) {
+  LoadOutcome out;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    out.errors.push_back(usage_error("YAML syntax error: " + e.msg, SourceLocation{display, e.mark.line + 1, e.mark.column + 1}));
+    return out;
+  } catch (const YAML::Exception& e) {
+    out.errors.push_back(usage_error("YAML error: " + e.msg, SourceLocation{display, 0, 0}));
+    return out;
+  }
+  if (auto err = apply_overrides(root, overrides)) {
+    out.errors.push_back(*err);
+    return out;
+  }
+  try {
+    Loader loader(display, base_dir);
+    return loader.load(root);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on some malformed trees (e.g. a key that is a map);
+    // report it rather than crash.
+    out.errors.push_back(usage_error("YAML error: " + e.msg, SourceLocation{display, e.mark.line + 1, e.mark.column + 1}));
+    return out;
+  }
+}
+
+}  // namespace
+
+LoadOutcome load_scenario_text(const std::string& text, const std::string& display_name, const std::string& base_dir,
+                               const std::vector<Override>& overrides) {
+  return parse_and_load(text, display_name, base_dir, overrides);
+}
+
+LoadOutcome load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadOutcome out;
+    out.errors.push_back(usage_error("cannot read scenario file: " + std::string(std::strerror(errno)), SourceLocation{path, 0, 0}));
+    return out;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string dir = fs::path(path).parent_path().string();
+  return parse_and_load(ss.str(), path, dir, overrides);
+}
+
+}  // namespace kapture

@@ -1,0 +1,480 @@
+#include "slo/SloExpression.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+
+#include "common/Units.h"
+#include "metrics/MetricCatalog.h"
+
+namespace kapture {
+namespace {
+
+struct Token {
+  enum class Type { Ident, Number, Op, LParen, RParen, End } type = Type::End;
+  std::string text;
+  size_t offset = 0;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : text_(text) {}
+
+  Result<SloExpression> parse() {
+    e_.text = std::string(text_);
+    if (!lex()) return err_;
+    int lhs = sum();
+    if (failed_) return err_;
+    const Token& t = peek();
+    if (t.type != Token::Type::Op || !is_cmp(t.text))
+      return fail_at(t, "expected a comparison (<, <=, >, >=, ==, !=) " + found(t));
+    e_.cmp = t.text;
+    ++pos_;
+    int rhs = sum();
+    if (failed_) return err_;
+    std::string trailing;
+    if (peek().type == Token::Type::Ident && peek().text == "during") {
+      ++pos_;
+      const Token& ph = peek();
+      if (ph.type != Token::Type::Ident) return fail_at(ph, "expected a phase name after 'during' " + found(ph));
+      trailing = ph.text;
+      size_t off = ph.offset;
+      ++pos_;
+      for (auto& n : e_.nodes) {
+        if (n.kind == SloNode::Kind::Aggregate && n.during.empty()) {
+          n.during = trailing;
+          n.during_offset = off;
+        }
+      }
+    }
+    if (peek().type != Token::Type::End) return fail_at(peek(), "unexpected " + describe(peek()));
+    e_.lhs = lhs;
+    e_.rhs = rhs;
+    SloDimension l = e_.nodes[lhs].dim, r = e_.nodes[rhs].dim;
+    if (l != r) {
+      // A bare number against a latency is the classic mistake: say which unit.
+      return fail_offset(tokens_[cmp_index()].offset,
+                         "cannot compare " + dim_name(l) + " with " + dim_name(r) + hint(l, r));
+    }
+    return e_;
+  }
+
+ private:
+  static bool is_cmp(const std::string& s) {
+    return s == "<" || s == "<=" || s == ">" || s == ">=" || s == "==" || s == "!=";
+  }
+  static std::string dim_name(SloDimension d) {
+    switch (d) {
+      case SloDimension::Time: return "a duration";
+      case SloDimension::Rate: return "a rate";
+      case SloDimension::Bytes: return "a size";
+      default: return "a plain number";
+    }
+  }
+  static std::string hint(SloDimension l, SloDimension r) {
+    SloDimension want = l == SloDimension::Number ? r : l;
+    if (l != SloDimension::Number && r != SloDimension::Number) return "";
+    switch (want) {
+      case SloDimension::Time: return " (write the threshold with a unit, e.g. 250ms)";
+      case SloDimension::Rate: return " (write the threshold as a rate, e.g. 1000/s)";
+      case SloDimension::Bytes: return " (write the threshold with a unit, e.g. 1MiB)";
+      default: return "";
+    }
+  }
+  size_t cmp_index() const {
+    for (size_t i = 0; i < tokens_.size(); ++i)
+      if (tokens_[i].type == Token::Type::Op && is_cmp(tokens_[i].text)) return i;
+    return 0;
+  }
+  static std::string describe(const Token& t) {
+    if (t.type == Token::Type::End) return "end of expression";
+    return "'" + t.text + "'";
+  }
+  static std::string found(const Token& t) { return "but found " + describe(t); }
+
+  bool lex() {
+    size_t i = 0;
+    while (i < text_.size()) {
+      char c = text_[i];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        ++i;
+        continue;
+      }
+      Token t;
+      t.offset = i;
+      if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+        size_t j = i;
+        while (j < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '_' ||
+                                    text_[j] == '.' || text_[j] == '-'))
+          ++j;
+        // A trailing '-' belongs to an operator, not the name.
+        while (j > i && text_[j - 1] == '-') --j;
+        t.type = Token::Type::Ident;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i + 1 < text_.size() &&
+                                                                  std::isdigit(static_cast<unsigned char>(text_[i + 1])))) {
+        size_t j = i;
+        while (j < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[j])) || text_[j] == '.')) ++j;
+        while (j < text_.size() && std::isalpha(static_cast<unsigned char>(text_[j]))) ++j;
+        // "1900/s": a rate unit glued to the number.
+        if (j + 1 < text_.size() && text_[j] == '/' && (text_[j + 1] == 's' || text_[j + 1] == 'm' || text_[j + 1] == 'h') &&
+            (j + 2 == text_.size() || !std::isalnum(static_cast<unsigned char>(text_[j + 2]))))
+          j += 2;
+        t.type = Token::Type::Number;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else if (c == '(' || c == ')') {
+        t.type = c == '(' ? Token::Type::LParen : Token::Type::RParen;
+        t.text = std::string(1, c);
+        ++i;
+      } else if (c == '<' || c == '>' || c == '=' || c == '!') {
+        size_t len = (i + 1 < text_.size() && text_[i + 1] == '=') ? 2 : 1;
+        t.type = Token::Type::Op;
+        t.text = std::string(text_.substr(i, len));
+        if (t.text == "=" || t.text == "!") {
+          fail_offset(i, "unknown operator '" + t.text + "' (did you mean '" + t.text + "=' ?)");
+          return false;
+        }
+        i += len;
+      } else if (c == '+' || c == '-' || c == '*' || c == '/') {
+        t.type = Token::Type::Op;
+        t.text = std::string(1, c);
+        ++i;
+      } else {
+        fail_offset(i, std::string("unexpected character '") + c + "'");
+        return false;
+      }
+      tokens_.push_back(t);
+    }
+    Token end;
+    end.type = Token::Type::End;
+    end.offset = text_.size();
+    tokens_.push_back(end);
+    return true;
+  }
+
+  const Token& peek() const { return tokens_[pos_]; }
+
+  Error fail_offset(size_t offset, std::string message) {
+    if (!failed_) {
+      failed_ = true;
+      err_ = usage_error(std::move(message), SourceLocation{"", 1, static_cast<int>(offset) + 1});
+    }
+    return err_;
+  }
+  Error fail_at(const Token& t, std::string message) { return fail_offset(t.offset, std::move(message)); }
+
+  int add(SloNode n) {
+    e_.nodes.push_back(std::move(n));
+    return static_cast<int>(e_.nodes.size()) - 1;
+  }
+
+  int binary(char op, int l, int r, size_t offset) {
+    SloDimension dl = e_.nodes[l].dim, dr = e_.nodes[r].dim;
+    SloNode n;
+    n.kind = SloNode::Kind::Binary;
+    n.op = op;
+    n.lhs = l;
+    n.rhs = r;
+    if (op == '+' || op == '-') {
+      if (dl != dr) fail_offset(offset, "cannot add or subtract " + dim_name(dl) + " and " + dim_name(dr));
+      n.dim = dl;
+    } else if (op == '*') {
+      if (dl != SloDimension::Number && dr != SloDimension::Number)
+        fail_offset(offset, "cannot multiply " + dim_name(dl) + " by " + dim_name(dr));
+      n.dim = dl == SloDimension::Number ? dr : dl;
+    } else {
+      if (dr == SloDimension::Number) n.dim = dl;
+      else if (dl == dr) n.dim = SloDimension::Number;  // a ratio
+      else fail_offset(offset, "cannot divide " + dim_name(dl) + " by " + dim_name(dr));
+    }
+    return add(n);
+  }
+
+  int sum() {
+    int l = product();
+    while (!failed_ && peek().type == Token::Type::Op && (peek().text == "+" || peek().text == "-")) {
+      Token op = peek();
+      ++pos_;
+      int r = product();
+      if (failed_) return l;
+      l = binary(op.text[0], l, r, op.offset);
+    }
+    return l;
+  }
+
+  int product() {
+    int l = factor();
+    while (!failed_ && peek().type == Token::Type::Op && (peek().text == "*" || peek().text == "/")) {
+      Token op = peek();
+      ++pos_;
+      int r = factor();
+      if (failed_) return l;
+      l = binary(op.text[0], l, r, op.offset);
+    }
+    return l;
+  }
+
+  int factor() {
+    Token t = peek();
+    if (t.type == Token::Type::LParen) {
+      ++pos_;
+      int inner = sum();
+      if (failed_) return inner;
+      if (peek().type != Token::Type::RParen) {
+        fail_at(peek(), "expected ')' " + found(peek()));
+        return inner;
+      }
+      ++pos_;
+      return inner;
+    }
+    if (t.type == Token::Type::Number) {
+      ++pos_;
+      return number(t);
+    }
+    if (t.type == Token::Type::Ident) {
+      ++pos_;
+      return aggregate(t);
+    }
+    fail_at(t, "expected a number or an aggregate such as p99(produce.latency) " + found(t));
+    return 0;
+  }
+
+  int number(const Token& t) {
+    SloNode n;
+    n.kind = SloNode::Kind::Number;
+    size_t unit_at = 0;
+    while (unit_at < t.text.size() && (std::isdigit(static_cast<unsigned char>(t.text[unit_at])) || t.text[unit_at] == '.'))
+      ++unit_at;
+    std::string unit = t.text.substr(unit_at);
+    if (unit.empty()) {
+      char* end = nullptr;
+      n.number = std::strtod(t.text.c_str(), &end);
+      if (*end) fail_at(t, "bad number '" + t.text + "'");
+      n.dim = SloDimension::Number;
+    } else if (unit[0] == '/') {
+      auto r = parse_rate_per_s(t.text);
+      if (!r) fail_at(t, "bad rate '" + t.text + "'");
+      n.number = r.value_or(0);
+      n.dim = SloDimension::Rate;
+    } else if (auto d = parse_duration_us(t.text)) {
+      n.number = static_cast<double>(*d);
+      n.dim = SloDimension::Time;
+    } else if (auto b = parse_size_bytes(t.text)) {
+      n.number = static_cast<double>(*b);
+      n.dim = SloDimension::Bytes;
+    } else {
+      fail_at(t, "unknown unit in '" + t.text + "' (durations: us, ms, s, m, h; rates: /s, /m, /h; sizes: B, KiB, MiB, KB, MB)");
+    }
+    return add(n);
+  }
+
+  int aggregate(const Token& name) {
+    SloNode n;
+    n.kind = SloNode::Kind::Aggregate;
+    n.agg_text = name.text;
+    const std::string& a = name.text;
+    if (a == "avg") n.agg = SloNode::Agg::Avg;
+    else if (a == "min") n.agg = SloNode::Agg::Min;
+    else if (a == "max") n.agg = SloNode::Agg::Max;
+    else if (a == "rate") n.agg = SloNode::Agg::Rate;
+    else if (a == "count") n.agg = SloNode::Agg::Count;
+    else if (a == "last") n.agg = SloNode::Agg::Last;
+    else if (a.size() >= 2 && a[0] == 'p' && std::isdigit(static_cast<unsigned char>(a[1]))) {
+      char* end = nullptr;
+      double p = std::strtod(a.c_str() + 1, &end);
+      // p999 is the usual shorthand for p99.9
+      if (*end == 0 && a.find('.') == std::string::npos && p > 100) {
+        p = p / std::pow(10.0, std::floor(std::log10(p)) - 1);
+      }
+      if (*end || p <= 0 || p > 100) {
+        fail_at(name, "bad percentile '" + a + "' (use p50, p90, p99, p99.9 ...)");
+        return 0;
+      }
+      n.agg = SloNode::Agg::Percentile;
+      n.percentile = p;
+    } else {
+      fail_at(name, "unknown aggregate '" + a + "' (use pNN, avg, min, max, rate, count, last)");
+      return 0;
+    }
+    if (peek().type != Token::Type::LParen) {
+      fail_at(peek(), "expected '(' after '" + a + "' " + found(peek()));
+      return 0;
+    }
+    ++pos_;
+    Token m = peek();
+    if (m.type != Token::Type::Ident) {
+      fail_at(m, "expected a metric name " + found(m));
+      return 0;
+    }
+    ++pos_;
+    if (peek().type != Token::Type::RParen) {
+      fail_at(peek(), "expected ')' " + found(peek()));
+      return 0;
+    }
+    ++pos_;
+    n.metric = m.text;
+    n.metric_offset = m.offset;
+    auto info = find_metric(m.text);
+    if (!info) {
+      std::string known;
+      for (const auto& mi : metric_catalog()) known += (known.empty() ? "" : ", ") + std::string(mi.name);
+      fail_at(m, "unknown metric '" + m.text + "' (known: " + known + ")");
+      return 0;
+    }
+    bool hist = info->kind == MetricKind::Histogram;
+    bool gauge = info->kind == MetricKind::Gauge;
+    SloDimension unit_dim = info->unit == MetricUnit::Microseconds ? SloDimension::Time
+                            : info->unit == MetricUnit::Bytes      ? SloDimension::Bytes
+                                                                   : SloDimension::Number;
+    switch (n.agg) {
+      case SloNode::Agg::Percentile:
+      case SloNode::Agg::Avg:
+        if (!hist && !(gauge && n.agg == SloNode::Agg::Avg)) {
+          fail_at(name, "'" + a + "' needs a histogram metric; " + m.text + " is a " + (gauge ? "gauge" : "counter") +
+                            " (use count, rate" + (gauge ? ", last, min, max" : "") + ")");
+          return 0;
+        }
+        n.dim = unit_dim;
+        break;
+      case SloNode::Agg::Min:
+      case SloNode::Agg::Max:
+        if (!hist && !gauge) {
+          fail_at(name, "'" + a + "' needs a histogram or gauge metric; " + m.text + " is a counter (use count or rate)");
+          return 0;
+        }
+        n.dim = unit_dim;
+        break;
+      case SloNode::Agg::Last:
+        if (!gauge) {
+          fail_at(name, "'last' needs a gauge metric; " + m.text + " is a " + (hist ? "histogram" : "counter"));
+          return 0;
+        }
+        n.dim = unit_dim;
+        break;
+      case SloNode::Agg::Rate:
+        if (gauge) {
+          fail_at(name, "'rate' needs a counter or histogram; " + m.text + " is a gauge");
+          return 0;
+        }
+        n.dim = SloDimension::Rate;
+        break;
+      case SloNode::Agg::Count:
+        if (gauge) {
+          fail_at(name, "'count' needs a counter or histogram; " + m.text + " is a gauge (use last)");
+          return 0;
+        }
+        n.dim = info->unit == MetricUnit::Bytes ? SloDimension::Bytes : SloDimension::Number;
+        break;
+    }
+    if (peek().type == Token::Type::Ident && peek().text == "during") {
+      // Only take it if a phase name follows and this is not the trailing
+      // `during` of the whole expression (which is handled by parse()).
+      size_t save = pos_;
+      ++pos_;
+      if (peek().type == Token::Type::Ident) {
+        bool trailing = tokens_[pos_ + 1].type == Token::Type::End;
+        if (!trailing) {
+          n.during = peek().text;
+          n.during_offset = peek().offset;
+          ++pos_;
+        } else {
+          pos_ = save;
+        }
+      } else {
+        fail_at(peek(), "expected a phase name after 'during' " + found(peek()));
+        return 0;
+      }
+    }
+    return add(n);
+  }
+
+  std::string_view text_;
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+  SloExpression e_;
+  bool failed_ = false;
+  Error err_;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, size_t>> SloExpression::phases_named() const {
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& n : nodes)
+    if (n.kind == SloNode::Kind::Aggregate && !n.during.empty()) out.emplace_back(n.during, n.during_offset);
+  return out;
+}
+
+std::vector<std::pair<std::string, size_t>> SloExpression::metrics_named() const {
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& n : nodes)
+    if (n.kind == SloNode::Kind::Aggregate) out.emplace_back(n.metric, n.metric_offset);
+  return out;
+}
+
+bool SloExpression::has_during() const { return !phases_named().empty(); }
+
+Result<SloExpression> parse_slo(std::string_view text) {
+  Parser p(text);
+  return p.parse();
+}
+
+SloOutcome evaluate_slo(const SloExpression& e, const SloData& data) {
+  SloOutcome out;
+  std::function<double(int)> eval = [&](int i) -> double {
+    const SloNode& n = e.nodes[i];
+    switch (n.kind) {
+      case SloNode::Kind::Number: return n.number;
+      case SloNode::Kind::Aggregate: {
+        double v = 0;
+        if (!data.aggregate(n, n.during, v)) out.no_data = true;
+        return v;
+      }
+      case SloNode::Kind::Binary: {
+        double l = eval(n.lhs), r = eval(n.rhs);
+        switch (n.op) {
+          case '+': return l + r;
+          case '-': return l - r;
+          case '*': return l * r;
+          default: return r == 0 ? (l == 0 ? 0 : INFINITY) : l / r;
+        }
+      }
+    }
+    return 0;
+  };
+  out.lhs = eval(e.lhs);
+  out.rhs = eval(e.rhs);
+  out.dim = e.nodes[e.lhs].dim;
+  const std::string& c = e.cmp;
+  // Equality on measured values: compare with a tolerance that absorbs the
+  // floating point of rates, not the histogram resolution.
+  double tol = 1e-9 * std::max(1.0, std::max(std::fabs(out.lhs), std::fabs(out.rhs)));
+  if (c == "<") out.pass = out.lhs < out.rhs;
+  else if (c == "<=") out.pass = out.lhs <= out.rhs + tol;
+  else if (c == ">") out.pass = out.lhs > out.rhs;
+  else if (c == ">=") out.pass = out.lhs + tol >= out.rhs;
+  else if (c == "==") out.pass = std::fabs(out.lhs - out.rhs) <= tol;
+  else out.pass = std::fabs(out.lhs - out.rhs) > tol;
+  if (out.no_data) out.pass = false;
+  return out;
+}
+
+std::string format_slo_value(double value, SloDimension dim) {
+  char buf[64];
+  switch (dim) {
+    case SloDimension::Time:
+      if (std::fabs(value) >= 1e6) std::snprintf(buf, sizeof buf, "%.3gs", value / 1e6);
+      else if (std::fabs(value) >= 1e3) std::snprintf(buf, sizeof buf, "%.4gms", value / 1e3);
+      else std::snprintf(buf, sizeof buf, "%.4gus", value);
+      break;
+    case SloDimension::Rate: std::snprintf(buf, sizeof buf, "%.6g/s", value); break;
+    case SloDimension::Bytes: std::snprintf(buf, sizeof buf, "%.6gB", value); break;
+    default: std::snprintf(buf, sizeof buf, "%.6g", value); break;
+  }
+  return buf;
+}
+
+}  // namespace kapture

@@ -1,0 +1,58 @@
+#pragma once
+// The run's verdict: every expectation with its measured value, whether the
+// load generator kept its declared rate, and the exit code that follows.
+#include <string>
+#include <vector>
+
+#include "metrics/MetricsStore.h"
+#include "plan/Plan.h"
+#include "slo/SloExpression.h"
+#include "timeline/RunRecord.h"
+
+namespace kapture {
+
+struct ExpectationResult {
+  std::string text;
+  SourceLocation where;
+  bool pass = false;
+  bool no_data = false;
+  double measured = 0;
+  double threshold = 0;
+  SloDimension dim = SloDimension::Number;
+  std::string cmp;
+};
+
+// Achieved against intended send rate in a phase. A generator more than 1%
+// behind its schedule measured itself, not the system, unless the client's
+// queue was full (the cluster pushing back, which latency then shows).
+struct RateCheck {
+  std::string phase;
+  int64_t intended = 0;
+  int64_t sent = 0;
+  double seconds = 0;
+  bool backpressured = false;
+  bool behind = false;
+};
+
+enum ExitCode {
+  kExitPass = 0,
+  kExitFailed = 1,
+  kExitUsage = 2,
+  kExitUnreachable = 3,
+  kExitInvalidRun = 4,
+  kExitInterrupted = 130,
+};
+
+struct Verdict {
+  std::vector<ExpectationResult> expectations;
+  std::vector<RateCheck> rates;
+  int exit_code = kExitPass;
+  std::string headline;  // "PASS", "FAIL: 2 of 6 expectations failed", ...
+};
+
+std::map<std::string, SecondWindow> phase_windows(const RunRecord& run);
+SecondWindow run_window(const RunRecord& run);
+
+Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics);
+
+}  // namespace kapture

@@ -1,0 +1,39 @@
+#include <memory>
+
+#include "targets/EmbeddedTarget.h"
+#include "targets/ExistingKafkaTarget.h"
+#include "targets/Target.h"
+
+namespace kapture {
+
+Result<std::unique_ptr<Target>> make_target(const Scenario& scenario, const TargetOptions& options) {
+  std::string bootstrap = !options.kafka_bootstrap.empty() ? options.kafka_bootstrap : scenario.kafka.bootstrap;
+  std::string kind = options.kind.empty() ? scenario.target : options.kind;
+  if (!bootstrap.empty()) {
+    auto props = scenario.kafka.properties;
+    for (const auto& [k, v] : options.kafka_properties) props[k] = v;
+    return std::unique_ptr<Target>(std::make_unique<ExistingKafkaTarget>(bootstrap, props));
+  }
+  if (kind == "embedded") return std::unique_ptr<Target>(std::make_unique<EmbeddedTarget>());
+  if (kind == "local" || kind == "kubernetes")
+    return usage_error("target '" + kind + "' is not available in this version; use --target embedded, or --kafka HOST:PORT for a Kafka you run");
+  return usage_error("unknown target '" + kind + "' (embedded, local, kubernetes)");
+}
+
+std::vector<Error> check_target_supports(const Scenario& scenario, const Target& target) {
+  std::vector<Error> errors;
+  auto verbs = target.chaos_verbs();
+  for (const auto& phase : scenario.phases) {
+    for (const auto& step : phase.steps) {
+      bool ok = false;
+      for (auto v : verbs) ok = ok || v == step.verb;
+      if (!ok)
+        errors.push_back(usage_error(std::string("chaos step '") + chaos_verb_name(step.verb) + "' needs control over the brokers, which the " +
+                                         target.name() + " target does not give (run on --target embedded, or drop the step)",
+                                     step.where));
+    }
+  }
+  return errors;
+}
+
+}  // namespace kapture

@@ -1,0 +1,57 @@
+#pragma once
+// Runs a Plan: phases in order, loads re-rated at each phase start, chaos
+// steps injected and undone on time, `until` conditions checked each second.
+// It knows steps, not drivers: workloads and the target do the work.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "metrics/MetricsStore.h"
+#include "metrics/RunClock.h"
+#include "plan/Plan.h"
+#include "report/EventLog.h"
+#include "targets/Target.h"
+#include "timeline/RunRecord.h"
+#include "timeline/UndoJournal.h"
+#include "workloads/Workload.h"
+
+namespace kapture {
+
+struct ExecutorOptions {
+  bool quiet = false;
+  int drain_ms = 10000;                // how long stopped workloads wait for deliveries
+  int64_t lua_stuck_limit_ms = 5000;  // watchdog for runaway Lua calls
+};
+
+class TimelineExecutor {
+ public:
+  TimelineExecutor(const Plan& plan, Target& target, std::vector<Workload*> workloads, MetricsStore& metrics, EventLog& events,
+                   UndoJournal& undo, const RunClock& clock, ExecutorOptions options);
+
+  RunRecord run();
+  // Thread-safe; called from the signal-handling thread.
+  void interrupt();
+
+ private:
+  // Waits until run offset `us` or an interrupt; returns false if interrupted.
+  bool wait_until(int64_t us);
+  bool condition_holds(const SloExpression& e, int64_t from_second, int64_t to_second) const;
+  void progress(const PlannedPhase& phase, int64_t now_us);
+  std::optional<Error> check_workloads();
+
+  const Plan& plan_;
+  Target& target_;
+  std::vector<Workload*> workloads_;
+  MetricsStore& metrics_;
+  EventLog& events_;
+  UndoJournal& undo_;
+  const RunClock& clock_;
+  ExecutorOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<bool> interrupted_{false};
+};
+
+}  // namespace kapture

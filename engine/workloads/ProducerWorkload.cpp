@@ -1,0 +1,194 @@
+#include "workloads/ProducerWorkload.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "drivers/kafka/KafkaProducerDriver.h"
+#include "lua/LuaRecordGenerator.h"
+#include "workloads/ArrivalSchedule.h"
+#include "workloads/ProducerRecorder.h"
+
+namespace kapture {
+
+struct ProducerWorkload::Worker {
+  int index = 0;
+  std::unique_ptr<ProducerRecorder> recorder;
+  std::unique_ptr<KafkaProducerDriver> driver;
+  std::unique_ptr<LuaRecordGenerator> generator;
+  std::thread thread;
+};
+
+ProducerWorkload::ProducerWorkload(const ProducerWorkloadSpec& spec, ProducerContext ctx) : spec_(spec), ctx_(std::move(ctx)) {}
+
+ProducerWorkload::~ProducerWorkload() { stop(0); }
+
+Status ProducerWorkload::start() {
+  // Everything that can fail is created here, before any thread runs.
+  for (int i = 0; i < spec_.threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->index = i;
+    w->recorder = std::make_unique<ProducerRecorder>(*ctx_.metrics);
+    auto driver = KafkaProducerDriver::create(ctx_.bootstrap, ctx_.kafka_properties, spec_, *ctx_.clock, *w->recorder);
+    if (!driver) return driver.error();
+    w->driver = std::move(*driver);
+    if (spec_.generator) {
+      auto gen = LuaRecordGenerator::create(spec_, GeneratorContext{ctx_.seed, i, spec_.threads});
+      if (!gen) return gen.error();
+      w->generator = std::move(*gen);
+    }
+    workers_.push_back(std::move(w));
+  }
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    w->thread = std::thread([this, wp] { run(*wp); });
+  }
+  return std::nullopt;
+}
+
+void ProducerWorkload::set_load(const LoadSpec& load, int64_t start_us, int64_t duration_us) {
+  std::lock_guard lock(mu_);
+  load_ = load;
+  load_start_us_ = start_us;
+  load_duration_us_ = duration_us;
+  load_version_.fetch_add(1, std::memory_order_release);
+}
+
+void ProducerWorkload::fail(const Error& e) {
+  std::lock_guard lock(mu_);
+  if (!failure_) failure_ = e;
+}
+
+std::optional<Error> ProducerWorkload::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+int64_t ProducerWorkload::stuck_in_lua_ms() const {
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t worst = 0;
+  for (const auto& w : workers_) {
+    if (!w->generator) continue;
+    int64_t since = w->generator->busy_since_ms().load(std::memory_order_relaxed);
+    if (since > 0) worst = std::max(worst, now - since);
+  }
+  return worst;
+}
+
+void ProducerWorkload::stop(int drain_ms) {
+  drain_ms_ = drain_ms;
+  stopping_ = true;
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+void ProducerWorkload::run(Worker& w) {
+  const RunClock& clock = *ctx_.clock;
+  KafkaProducerDriver& driver = *w.driver;
+  ProducerRecorder& rec = *w.recorder;
+  uint64_t seen_version = 0;
+  ArrivalSchedule schedule;
+  std::optional<int64_t> next;
+  // seq is unique across workers: worker i uses i, i+N, i+2N, ...
+  int64_t seq = w.index;
+  GeneratedRecord record;
+  if (spec_.payload) {
+    record.value = spec_.payload->value;
+    record.topic = spec_.topic.source;
+  }
+  bool have_pending = false;  // a generated record waiting for queue space
+  int64_t pending_intended = 0;
+  bool broken = false;  // a generator error: stop this worker, keep its results
+
+  auto generate = [&](int64_t intended) -> bool {
+    if (!w.generator) return true;
+    if (auto err = w.generator->next(seq, clock.wall_ms(intended), record)) {
+      fail(*err);
+      return false;
+    }
+    return true;
+  };
+  auto send = [&](int64_t intended) -> bool {
+    // Returns false when the local queue is full (backpressure).
+    auto r = driver.send(record.topic, record.has_key ? &record.key : nullptr, record.value, intended);
+    if (r == KafkaProducerDriver::SendResult::QueueFull) {
+      rec.queue_full++;
+      return false;
+    }
+    if (r == KafkaProducerDriver::SendResult::Failed) {
+      rec.failed++;
+      spdlog::debug("workload {}: {}", spec_.name, driver.last_error());
+    }
+    seq += spec_.threads;
+    return true;
+  };
+
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    if (load_version_.load(std::memory_order_acquire) != seen_version) {
+      std::lock_guard lock(mu_);
+      seen_version = load_version_.load(std::memory_order_relaxed);
+      // Records the old phase still owed are dropped from its schedule: the
+      // new phase's schedule starts at its own start time.
+      schedule = ArrivalSchedule(load_, load_start_us_, load_duration_us_, w.index, spec_.threads,
+                                 ctx_.seed ^ (static_cast<uint64_t>(seen_version) << 32));
+      next = schedule.next();
+    }
+    int64_t now = clock.now_us();
+    rec.roll(now);
+    if (have_pending) {
+      if (!send(pending_intended)) {
+        driver.poll(1);
+        continue;
+      }
+      have_pending = false;
+    }
+    if (schedule.is_max()) {
+      // As fast as the target accepts: latency counts from the actual send.
+      for (int i = 0; i < 256 && !have_pending; ++i) {
+        int64_t t = clock.now_us();
+        rec.intended++;
+        if (!generate(t)) {
+          broken = true;
+          break;
+        }
+        if (!send(t)) {
+          have_pending = true;
+          pending_intended = t;
+        }
+      }
+      driver.poll(0);
+      if (broken) break;
+      continue;
+    }
+    int batch = 0;
+    while (next && *next <= now && batch < 1024 && !have_pending) {
+      int64_t intended = *next;
+      rec.intended++;
+      if (!generate(intended)) {
+        broken = true;
+        break;
+      }
+      if (!send(intended)) {
+        have_pending = true;
+        pending_intended = intended;
+      }
+      next = schedule.next();
+      ++batch;
+    }
+    driver.poll(0);
+    if (broken) break;
+    if (batch == 1024 || have_pending) continue;  // behind: no sleeping
+    int64_t wait_us = next ? *next - clock.now_us() : 10000;
+    if (wait_us > 2000) {
+      driver.poll(static_cast<int>(std::min<int64_t>(wait_us / 1000 - 1, 10)));
+    } else if (wait_us > 0) {
+      std::this_thread::sleep_until(clock.at(*next));
+    }
+  }
+  // Stop: give deliveries their chance, then account for every record.
+  driver.flush_and_purge(drain_ms_.load());
+  rec.roll(clock.now_us());
+  rec.flush();
+}
+
+}  // namespace kapture

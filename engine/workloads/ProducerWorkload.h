@@ -1,0 +1,55 @@
+#pragma once
+// kafka-producer: N threads, each with its own Lua state, arrival schedule,
+// librdkafka producer and metrics recorder. Open loop: records are sent at
+// their intended times whatever the cluster does.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "metrics/MetricsStore.h"
+#include "metrics/RunClock.h"
+#include "workloads/Workload.h"
+
+namespace kapture {
+
+struct ProducerContext {
+  std::string bootstrap;
+  std::map<std::string, std::string> kafka_properties;
+  uint64_t seed = 0;
+  const RunClock* clock = nullptr;
+  MetricsStore* metrics = nullptr;
+};
+
+class ProducerWorkload : public Workload {
+ public:
+  ProducerWorkload(const ProducerWorkloadSpec& spec, ProducerContext ctx);
+  ~ProducerWorkload() override;
+  const std::string& name() const override { return spec_.name; }
+  Status start() override;
+  void set_load(const LoadSpec& load, int64_t start_us, int64_t duration_us) override;
+  void stop(int drain_ms) override;
+  std::optional<Error> failure() const override;
+  int64_t stuck_in_lua_ms() const override;
+
+ private:
+  struct Worker;
+  void run(Worker& w);
+  void fail(const Error& e);
+
+  const ProducerWorkloadSpec& spec_;
+  ProducerContext ctx_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> drain_ms_{10000};
+
+  mutable std::mutex mu_;
+  LoadSpec load_;
+  int64_t load_start_us_ = 0;
+  int64_t load_duration_us_ = 0;
+  std::atomic<uint64_t> load_version_{0};
+  std::optional<Error> failure_;
+};
+
+}  // namespace kapture
