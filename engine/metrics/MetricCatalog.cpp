@@ -11,6 +11,8 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"produce.schedule_lag", MetricKind::Histogram, MetricUnit::Microseconds,
        "actual send minus intended send: how late the generator was"},
       {"produce.intended", MetricKind::Counter, MetricUnit::Count, "records the arrival schedule asked for"},
+      {"produce.dropped", MetricKind::Counter, MetricUnit::Count,
+       "records the schedule asked for that the generator never sent (it fell behind)"},
       {"produce.sent", MetricKind::Counter, MetricUnit::Count, "records handed to the Kafka client"},
       {"produce.acked", MetricKind::Counter, MetricUnit::Count, "records acknowledged by the brokers"},
       {"produce.failed", MetricKind::Counter, MetricUnit::Count,

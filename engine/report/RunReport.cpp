@@ -18,7 +18,7 @@ nlohmann::json latency_json(const Histogram& h) {
 
 nlohmann::json window_metrics(const MetricsStore& m, SecondWindow w) {
   nlohmann::json j;
-  for (const char* c : {"produce.intended", "produce.sent", "produce.acked", "produce.failed", "produce.queue_full", "produce.bytes",
+  for (const char* c : {"produce.intended", "produce.dropped", "produce.sent", "produce.acked", "produce.failed", "produce.queue_full", "produce.bytes",
                         "chaos.injected", "chaos.undone"})
     j["counters"][c] = m.counter_sum(c, w);
   j["latency"] = latency_json(m.histogram("produce.latency", w));
@@ -61,7 +61,7 @@ nlohmann::json build_summary(const ReportInput& in) {
     if (p.ran()) pj["metrics"] = window_metrics(in.metrics, windows[p.name]);
     for (const auto& rc : in.verdict.rates)
       if (rc.phase == p.name)
-        pj["rate_check"] = {{"intended", rc.intended}, {"sent", rc.sent}, {"backpressured", rc.backpressured}, {"behind", rc.behind},
+        pj["rate_check"] = {{"intended", rc.intended}, {"sent", rc.sent}, {"dropped", rc.dropped}, {"backpressured", rc.backpressured}, {"behind", rc.behind},
                             {"achieved_ratio", rc.intended ? static_cast<double>(rc.sent) / static_cast<double>(rc.intended) : 1.0}};
     j["phases"].push_back(pj);
   }
@@ -162,8 +162,9 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
   }
   for (const auto& rc : in.verdict.rates) {
     if (rc.behind)
-      o << "\n  phase " << rc.phase << ": sent " << rc.sent << " of " << rc.intended << " scheduled records ("
-        << (rc.intended ? 100.0 * static_cast<double>(rc.sent) / static_cast<double>(rc.intended) : 0) << "%): the generator fell behind\n";
+      o << "\n  phase " << rc.phase << ": the generator dropped " << rc.dropped << " of " << rc.intended << " scheduled records ("
+        << (rc.intended ? 100.0 * static_cast<double>(rc.dropped) / static_cast<double>(rc.intended) : 0)
+        << "%): it could not keep the declared rate\n";
   }
   if (!in.verdict.expectations.empty()) {
     o << "\n";

@@ -68,19 +68,24 @@ Status apply_overrides(YAML::Node& root, const std::vector<Override>& overrides)
       bool last = i + 1 == parts.size();
       if (node.IsSequence()) {
         YAML::Node next;
+        bool found = false;  // a default YAML::Node is a defined null, so track it
         bool all_digits = !key.empty() && std::all_of(key.begin(), key.end(), ::isdigit);
         if (all_digits) {
           size_t idx = std::stoul(key);
           if (idx >= node.size()) return usage_error(where + ": index " + key + " is out of range (" + std::to_string(node.size()) + " items)");
           next = node[idx];
+          found = true;
         } else {
           // Items are addressed by their `phase:` or `name:` too.
           for (size_t k = 0; k < node.size(); ++k) {
             YAML::Node item = node[k];
             if (item.IsMap() && ((item["phase"] && item["phase"].Scalar() == key) || (item["name"] && item["name"].Scalar() == key)))
+            {
               next = item;
+              found = true;
+            }
           }
-          if (!next) return usage_error(where + ": no item named '" + key + "'");
+          if (!found) return usage_error(where + ": no item named '" + key + "'");
         }
         if (last) {
           for (size_t k = 0; k < node.size(); ++k)

@@ -48,11 +48,12 @@ Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metric
     rc.phase = p.name;
     rc.intended = metrics.counter_sum("produce.intended", w);
     rc.sent = metrics.counter_sum("produce.sent", w);
+    rc.dropped = metrics.counter_sum("produce.dropped", w);
     rc.seconds = static_cast<double>(p.end_us - p.start_us) / 1e6;
     rc.backpressured = metrics.counter_sum("produce.queue_full", w) > 0;
     // Only whole phases are judged: an interrupted one was cut short on purpose.
     rc.behind = !max_rate && p.ended_by != "interrupt" && p.ended_by != "error" && !rc.backpressured && rc.intended > 0 &&
-                static_cast<double>(rc.sent) < 0.99 * static_cast<double>(rc.intended);
+                static_cast<double>(rc.dropped) > 0.01 * static_cast<double>(rc.intended);
     if (rc.behind) ++behind;
     v.rates.push_back(rc);
   }

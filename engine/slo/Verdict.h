@@ -22,13 +22,14 @@ struct ExpectationResult {
   std::string cmp;
 };
 
-// Achieved against intended send rate in a phase. A generator more than 1%
-// behind its schedule measured itself, not the system, unless the client's
-// queue was full (the cluster pushing back, which latency then shows).
+// Achieved against intended sends in a phase. A generator that dropped more
+// than 1% of its schedule measured itself, not the system, unless the
+// client's queue was full (the cluster pushing back, which latency shows).
 struct RateCheck {
   std::string phase;
   int64_t intended = 0;
   int64_t sent = 0;
+  int64_t dropped = 0;
   double seconds = 0;
   bool backpressured = false;
   bool behind = false;

@@ -1,6 +1,7 @@
 #include "workloads/ProducerWorkload.h"
 
 #include <chrono>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -104,12 +105,14 @@ void ProducerWorkload::run(Worker& w) {
     if (!w.generator) return true;
     if (auto err = w.generator->next(seq, clock.wall_ms(intended), record)) {
       fail(*err);
+      broken = true;
       return false;
     }
     return true;
   };
+  // Returns false when the local queue is full (backpressure): the record
+  // stays pending and is retried first.
   auto send = [&](int64_t intended) -> bool {
-    // Returns false when the local queue is full (backpressure).
     auto r = driver.send(record.topic, record.has_key ? &record.key : nullptr, record.value, intended);
     if (r == KafkaProducerDriver::SendResult::QueueFull) {
       rec.queue_full++;
@@ -122,13 +125,36 @@ void ProducerWorkload::run(Worker& w) {
     seq += spec_.threads;
     return true;
   };
+  auto produce_one = [&](int64_t intended) {
+    rec.intended++;
+    if (!generate(intended)) return;
+    if (!send(intended)) {
+      have_pending = true;
+      pending_intended = intended;
+    }
+  };
+  // Records of a schedule that are due before `until` but were not sent get
+  // 5 ms of grace, then are dropped and counted (k6's dropped iterations): a
+  // generator that drops more than 1% of a phase makes the run invalid.
+  auto settle = [&](int64_t until) {
+    int64_t grace_end = clock.now_us() + 5000;
+    std::map<int64_t, int64_t> dropped;  // by the second each record was due
+    while (next && *next < until) {
+      if (!broken && !have_pending && clock.now_us() < grace_end) produce_one(*next);
+      else ++dropped[*next / 1000000];
+      next = schedule.next();
+    }
+    for (const auto& [second, n] : dropped) {
+      ctx_.metrics->add_counter(second, "produce.dropped", n);
+      ctx_.metrics->add_counter(second, "produce.intended", n);
+    }
+  };
 
-  while (!stopping_.load(std::memory_order_relaxed)) {
+  while (!stopping_.load(std::memory_order_relaxed) && !broken) {
     if (load_version_.load(std::memory_order_acquire) != seen_version) {
       std::lock_guard lock(mu_);
       seen_version = load_version_.load(std::memory_order_relaxed);
-      // Records the old phase still owed are dropped from its schedule: the
-      // new phase's schedule starts at its own start time.
+      settle(load_start_us_);
       schedule = ArrivalSchedule(load_, load_start_us_, load_duration_us_, w.index, spec_.threads,
                                  ctx_.seed ^ (static_cast<uint64_t>(seen_version) << 32));
       next = schedule.next();
@@ -144,40 +170,24 @@ void ProducerWorkload::run(Worker& w) {
     }
     if (schedule.is_max()) {
       // As fast as the target accepts: latency counts from the actual send.
-      for (int i = 0; i < 256 && !have_pending; ++i) {
-        int64_t t = clock.now_us();
-        rec.intended++;
-        if (!generate(t)) {
-          broken = true;
-          break;
-        }
-        if (!send(t)) {
-          have_pending = true;
-          pending_intended = t;
-        }
-      }
+      for (int i = 0; i < 256 && !have_pending && !broken; ++i) produce_one(clock.now_us());
       driver.poll(0);
-      if (broken) break;
       continue;
     }
-    int batch = 0;
-    while (next && *next <= now && batch < 1024 && !have_pending) {
-      int64_t intended = *next;
-      rec.intended++;
-      if (!generate(intended)) {
-        broken = true;
+    // Everything due by `now`, in slices of at most 5 ms so a slow generator
+    // still sees phase changes, stop requests and the second roll-over.
+    int n = 0;
+    bool sliced = false;
+    while (next && *next <= now && !have_pending && !broken) {
+      produce_one(*next);
+      next = schedule.next();
+      if (++n % 16 == 0 && clock.now_us() - now > 5000) {
+        sliced = true;
         break;
       }
-      if (!send(intended)) {
-        have_pending = true;
-        pending_intended = intended;
-      }
-      next = schedule.next();
-      ++batch;
     }
     driver.poll(0);
-    if (broken) break;
-    if (batch == 1024 || have_pending) continue;  // behind: no sleeping
+    if (sliced || have_pending || broken) continue;
     int64_t wait_us = next ? *next - clock.now_us() : 10000;
     if (wait_us > 2000) {
       driver.poll(static_cast<int>(std::min<int64_t>(wait_us / 1000 - 1, 10)));
@@ -185,7 +195,12 @@ void ProducerWorkload::run(Worker& w) {
       std::this_thread::sleep_until(clock.at(*next));
     }
   }
-  // Stop: give deliveries their chance, then account for every record.
+  // Stop: what was due and never sent is dropped; deliveries get their
+  // chance, then every record is accounted for.
+  int64_t end = clock.now_us();
+  have_pending = false;
+  broken = true;  // no more generating
+  settle(end);
   driver.flush_and_purge(drain_ms_.load());
   rec.roll(clock.now_us());
   rec.flush();

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The main job, shortened, on the embedded target: checks the verdict and the
+# summary, that both chaos injections happened and were undone, and reads the
+# produced records back from the mock cluster with kcat: their count must
+# match what the engine says was acknowledged, with no duplicates.
+set -uo pipefail
+ENGINE=$1
+SRC=$2
+. "$SRC/tests/integration/lib.sh"
+
+"$ENGINE" run "$SRC/scenarios/chaos-kafka.yaml" --results "$work/results" --keep-cluster --quiet \
+  --set timeline.warmup.duration=2s --set timeline.steady.duration=6s --set timeline.chaos.duration=14s \
+  --set timeline.chaos.steps.0.at=2s --set timeline.chaos.steps.0.for=5s \
+  --set timeline.chaos.steps.1.at=9s --set timeline.chaos.steps.1.for=3s \
+  >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+pids+=("$pid")
+
+bootstrap_file=$(wait_for_file "$work/results/*/bootstrap.txt" "$pid" 300)
+check "engine finished the run and kept the cluster" test -n "$bootstrap_file"
+if [ -z "$bootstrap_file" ]; then
+  cat "$work/stdout" "$work/stderr"
+  finish; exit 1
+fi
+dir=$(dirname "$bootstrap_file")
+bootstrap=$(cat "$bootstrap_file")
+summary="$dir/summary.json"
+cat "$work/stdout"
+
+check "summary says PASS with exit 0" test "$(json "$summary" "j['verdict']['exit_code']")" = 0
+check "seed recorded" test "$(json "$summary" "j['seed']")" = 42
+check "four phases ran" test "$(json "$summary" "len([p for p in j['phases'] if p['end_s'] > p['start_s']])")" = 4
+check "drain ended on its condition" test "$(json "$summary" "j['phases'][3]['ended_by']")" = condition
+check "steady phase sent about 2000/s" test "$(json "$summary" "1900 <= j['phases'][1]['metrics']['rates_per_s']['sent'] <= 2100")" = True
+check "two chaos injections" test "$(json "$summary" "len(j['chaos'])")" = 2
+check "broker-down happened and was undone" test "$(json "$summary" "j['chaos'][0]['verb'] == 'broker-down' and j['chaos'][0]['undone'] and j['chaos'][0]['end_s'] > j['chaos'][0]['start_s'] + 4.5")" = True
+check "broker-down moved leadership" test "$(json "$summary" "len(j['chaos'][0]['details']['leaders_moved']) > 0")" = True
+check "broker-delay happened and was undone" test "$(json "$summary" "j['chaos'][1]['verb'] == 'broker-delay' and j['chaos'][1]['undone']")" = True
+check "events.jsonl has both injections and undos" test "$(grep -c '"type":"chaos_\(inject\|undo\)"' "$dir/events.jsonl")" = 4
+check "undo journal has nothing pending" test "$(grep -c '"state":"pending"' "$dir/undo-journal.jsonl")" = "$(grep -c '"state":"done"' "$dir/undo-journal.jsonl")"
+check "timeseries.csv has a row per second" test "$(($(wc -l <"$dir/timeseries.csv") - 1))" -ge 20
+check "every expectation has a measured value" test "$(json "$summary" "all(e['measured'] is not None for e in j['expectations'])")" = True
+
+acked=$(json "$summary" "j['run']['counters']['produce.acked']")
+failed=$(json "$summary" "j['run']['counters']['produce.failed']")
+check "nothing failed" test "$failed" = 0
+
+# Read everything back. -e stops at the end of each partition.
+: >"$work/records"
+for topic in bps.massachusetts bps.california bps.texas; do
+  kcat -C -b "$bootstrap" -t "$topic" -o beginning -e -q -f '%t %k %s\n' >>"$work/records" 2>>"$work/kcat.err"
+done
+read_back=$(wc -l <"$work/records")
+echo "acked $acked, read back $read_back"
+check "kcat reads back exactly the acknowledged records" test "$read_back" = "$acked"
+check "no duplicates (idempotent producer)" test "$(/usr/bin/python3 -c '
+import json,sys
+ids=[json.loads(l.split(" ",2)[2])["id"] for l in open(sys.argv[1])]
+print(len(ids)-len(set(ids)))' "$work/records")" = 0
+check "records are routed by store state and keyed by customer id" test "$(/usr/bin/python3 -c '
+import json,sys
+bad=0
+for l in open(sys.argv[1]):
+    t,k,v=l.rstrip("\n").split(" ",2); r=json.loads(v)
+    bad += t != "bps."+r["store"]["location"]["state"] or k != str(r["customer"]["id"]) or "created_ms" not in r
+print(bad)' "$work/records")" = 0
+
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "engine exits 0 after the kept cluster is stopped" test "$rc" = 0
+finish

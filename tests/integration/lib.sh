@@ -1,0 +1,42 @@
+# Helpers shared by the integration tests. Source it; set ENGINE and SRC first.
+work=$(mktemp -d /tmp/kapture-it.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() {  # check "description" command...
+  local what=$1; shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "ok   $what"
+  else
+    failed=$((failed + 1)); echo "FAIL $what"
+  fi
+}
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+# wait_for_file GLOB PID SECONDS: readiness by polling for a file the engine
+# writes, giving up if the process dies or the deadline passes.
+wait_for_file() {
+  local glob=$1 pid=$2 deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    # shellcheck disable=SC2086
+    for f in $glob; do [ -e "$f" ] && { echo "$f"; return 0; }; done
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# json FILE PYTHON-EXPR: evaluates an expression over the parsed JSON as `j`.
+json() {
+  /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
