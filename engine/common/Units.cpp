@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace kapture {
@@ -82,20 +83,37 @@ std::optional<int64_t> parse_size_bytes(std::string_view text) {
 }
 
 std::string format_duration_us(int64_t us) {
-  char buf[64];
   if (us == 0) return "0s";
-  if (us % 3600000000LL == 0 && us != 0) {
-    std::snprintf(buf, sizeof buf, "%lldh", static_cast<long long>(us / 3600000000LL));
-  } else if (us % 60000000LL == 0 && us != 0) {
-    std::snprintf(buf, sizeof buf, "%lldm", static_cast<long long>(us / 60000000LL));
-  } else if (us >= 1000000) {
-    std::snprintf(buf, sizeof buf, "%gs", static_cast<double>(us) / 1e6);
-  } else if (us >= 1000) {
-    std::snprintf(buf, sizeof buf, "%gms", static_cast<double>(us) / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%lldus", static_cast<long long>(us));
+  if (us < 0) {
+    // Built by append: GCC 12 warns falsely (-Wrestrict) on "x" + std::string&&.
+    std::string out = "-";
+    out += format_duration_us(us == INT64_MIN ? INT64_MAX : -us);
+    return out;
   }
-  return buf;
+  char buf[64];
+  // Whole seconds from a minute up read as hours, minutes and seconds
+  // ("2m30s", "1h30m"); anything else in the largest unit that shows it
+  // exactly ("1.5s", "250ms", "500us"), never rounded to six digits by %g.
+  if (us >= 60000000LL && us % 1000000 == 0) {
+    int64_t h = us / 3600000000LL, m = us % 3600000000LL / 60000000LL, s = us % 60000000LL / 1000000;
+    std::string out;
+    if (h) out += std::to_string(h) + "h";
+    if (m) out += std::to_string(m) + "m";
+    if (s) out += std::to_string(s) + "s";
+    return out;
+  }
+  int64_t scale = us >= 1000000 ? 1000000 : us >= 1000 ? 1000 : 1;
+  const char* unit = scale == 1000000 ? "s" : scale == 1000 ? "ms" : "us";
+  int digits = scale == 1000000 ? 6 : scale == 1000 ? 3 : 0;
+  int64_t whole = us / scale, frac = us % scale;
+  if (frac == 0) {
+    std::snprintf(buf, sizeof buf, "%lld%s", static_cast<long long>(whole), unit);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "%lld.%0*lld", static_cast<long long>(whole), digits, static_cast<long long>(frac));
+  std::string out = buf;
+  while (out.back() == '0') out.pop_back();
+  return out + unit;
 }
 
 std::string format_rate(double per_s) {

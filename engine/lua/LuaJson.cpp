@@ -1,7 +1,10 @@
 #include "lua/LuaJson.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace kapture {
 namespace {
@@ -83,33 +86,49 @@ bool encode(lua_State* L, int index, std::string& out, std::string& error, int d
         out.push_back(']');
         return true;
       }
-      out.push_back('{');
-      bool first = true;
+      // Keys are written sorted: LuaJIT randomises string hashes per state,
+      // so pairs() order differs between runs, and the same seed must give
+      // byte-identical records.
+      struct Key {
+        std::string text;
+        bool number;
+        double n;
+      };
+      std::vector<Key> keys;
       lua_pushnil(L);
       while (lua_next(L, index)) {
-        if (lua_type(L, -2) != LUA_TSTRING) {
-          if (lua_type(L, -2) != LUA_TNUMBER) {
-            lua_pop(L, 2);
-            error = "table keys must be strings or numbers to become JSON";
-            return false;
-          }
-        }
-        if (!first) out.push_back(',');
-        first = false;
-        // Copy the key before tostring: converting a number key in place
-        // would confuse lua_next.
-        lua_pushvalue(L, -2);
-        size_t klen;
-        const char* k = lua_tolstring(L, -1, &klen);
-        append_string(out, k, klen);
-        lua_pop(L, 1);
-        out.push_back(':');
-        bool ok = encode(L, -1, out, error, depth + 1);
-        lua_pop(L, 1);
-        if (!ok) {
-          lua_pop(L, 1);
+        int kt = lua_type(L, -2);
+        if (kt == LUA_TSTRING) {
+          size_t klen;
+          const char* k = lua_tolstring(L, -2, &klen);
+          keys.push_back({std::string(k, klen), false, 0});
+        } else if (kt == LUA_TNUMBER) {
+          double n = lua_tonumber(L, -2);
+          char buf[32];
+          if (n == std::floor(n) && std::fabs(n) < 9.007199254740992e15) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+          else std::snprintf(buf, sizeof buf, "%.14g", n);
+          keys.push_back({buf, true, n});
+        } else {
+          lua_pop(L, 2);
+          error = "table keys must be strings or numbers to become JSON";
           return false;
         }
+        lua_pop(L, 1);
+      }
+      std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.text < b.text; });
+      out.push_back('{');
+      bool first = true;
+      for (const auto& k : keys) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_string(out, k.text.data(), k.text.size());
+        out.push_back(':');
+        if (k.number) lua_pushnumber(L, k.n);
+        else lua_pushlstring(L, k.text.data(), k.text.size());
+        lua_rawget(L, index);
+        bool ok = encode(L, -1, out, error, depth + 1);
+        lua_pop(L, 1);
+        if (!ok) return false;
       }
       out.push_back('}');
       return true;

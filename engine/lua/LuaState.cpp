@@ -43,14 +43,20 @@ void* LuaState::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
   return p;
 }
 
-void LuaState::count_hook(lua_State* L, lua_Debug*) {
+void LuaState::count_hook(lua_State* L, lua_Debug* ar) {
   // The budget counter lives in the registry so the hook needs no globals.
   lua_getfield(L, LUA_REGISTRYINDEX, "kapture.budget");
   lua_Number left = lua_tonumber(L, -1) - kHookEvery;
   lua_pop(L, 1);
   lua_pushnumber(L, left);
   lua_setfield(L, LUA_REGISTRYINDEX, "kapture.budget");
-  if (left <= 0) luaL_error(L, "script exceeded its instruction budget (runaway loop?)");
+  if (left <= 0) {
+    // Name the place the script was looping, like any other Lua error.
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+      luaL_error(L, "%s:%d: script exceeded its instruction budget per call (runaway loop?)", ar->short_src,
+                 ar->currentline);
+    luaL_error(L, "script exceeded its instruction budget (runaway loop?)");
+  }
 }
 
 LuaState::LuaState(const LuaSandbox& sandbox) : alloc_(std::make_unique<Allocator>()), sandbox_(sandbox) {

@@ -99,8 +99,17 @@ Status apply_overrides(YAML::Node& root, const std::vector<Override>& overrides)
       }
       if (!node.IsMap() && !node.IsNull()) return usage_error(where + ": '" + key + "' is inside a value that is not a map");
       // Join dotted segments when that names an existing key (linger.ms).
+      // Below `properties` and `configs` the rest is always one key: those are
+      // Kafka's own dotted names.
       size_t j = i;
       std::string joined = key;
+      if (i > 0 && (parts[i - 1] == "properties" || parts[i - 1] == "configs")) {
+        for (j = i + 1; j < parts.size(); ++j) {
+          joined += '.';
+          joined += parts[j];
+        }
+        j = parts.size() - 1;
+      }
       while (!node[joined] && j + 1 < parts.size()) {
         std::string candidate = joined + "." + parts[j + 1];
         bool exists = false;
@@ -319,7 +328,10 @@ class Loader {
           continue;
         }
         std::vector<std::string> values;
-        for (const auto& v : it->second) values.push_back(scalar_string(v, "for_each value"));
+        // A named copy: `it->second` lives in a temporary proxy that a
+        // range-for over it would outlive (ASan: stack-use-after-scope).
+        const YAML::Node list = it->second;
+        for (const auto& v : list) values.push_back(scalar_string(v, "for_each value"));
         if (name.find("{" + it->first.Scalar() + "}") == std::string::npos)
           error(it->first, "for_each." + it->first.Scalar() + " is not used in the topic name '" + name + "'");
         vars.emplace_back(it->first.Scalar(), values);
@@ -551,7 +563,7 @@ class Loader {
       const YAML::Node& dnode = ph["duration"] ? ph["duration"] : ph["timeout"];
       if (dnode && p.duration_us > 0 && p.duration_us % 1000000 != 0)
         error(dnode, "phase durations are whole seconds (metrics are kept per second), not " + format_duration_us(p.duration_us));
-      else if (dnode && p.duration_us <= 0 && parse_duration_us(dnode.Scalar()))
+      else if (dnode && p.duration_us <= 0 && (ph["until"] || ph["duration"]) && dnode.IsScalar() && parse_duration_us(dnode.Scalar()))
         error(dnode, "a phase lasts at least 1s");
       if (ph["load"]) loads(ph["load"], p, s);
       if (ph["steps"]) steps(ph["steps"], p, s);

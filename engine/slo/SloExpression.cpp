@@ -471,7 +471,13 @@ std::string format_slo_value(double value, SloDimension dim) {
       else std::snprintf(buf, sizeof buf, "%.4gus", value);
       break;
     case SloDimension::Rate: std::snprintf(buf, sizeof buf, "%.6g/s", value); break;
-    case SloDimension::Bytes: std::snprintf(buf, sizeof buf, "%.6gB", value); break;
+    case SloDimension::Bytes:
+      // Binary units, as the header documents ("5.2MiB"), not "5.4526e+06B".
+      if (std::fabs(value) >= 1073741824.0) std::snprintf(buf, sizeof buf, "%.4gGiB", value / 1073741824.0);
+      else if (std::fabs(value) >= 1048576.0) std::snprintf(buf, sizeof buf, "%.4gMiB", value / 1048576.0);
+      else if (std::fabs(value) >= 1024.0) std::snprintf(buf, sizeof buf, "%.4gKiB", value / 1024.0);
+      else std::snprintf(buf, sizeof buf, "%.6gB", value);
+      break;
     default: std::snprintf(buf, sizeof buf, "%.6g", value); break;
   }
   return buf;

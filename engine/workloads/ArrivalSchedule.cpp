@@ -32,7 +32,11 @@ std::optional<int64_t> ArrivalSchedule::time_of(int64_t k) const {
     }
   }
   if (!std::isfinite(t) || t < 0 || t >= duration_s) return std::nullopt;
-  return start_us_ + static_cast<int64_t>(std::llround(t * 1e6));
+  int64_t at = start_us_ + static_cast<int64_t>(std::llround(t * 1e6));
+  // Less than half a microsecond before the end rounds onto it: that
+  // microsecond belongs to the next phase.
+  if (at >= end_us_) return std::nullopt;
+  return at;
 }
 
 std::optional<int64_t> ArrivalSchedule::next() {

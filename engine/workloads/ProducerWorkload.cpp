@@ -100,10 +100,16 @@ void ProducerWorkload::run(Worker& w) {
   bool have_pending = false;  // a generated record waiting for queue space
   int64_t pending_intended = 0;
   bool broken = false;  // a generator error: stop this worker, keep its results
+  // Max-rate batches from Lua.
+  constexpr size_t kBatch = 64;
+  std::vector<GeneratedRecord> batch;
+  size_t batch_pos = 0, batch_len = 0;
 
   auto generate = [&](int64_t intended) -> bool {
     if (!w.generator) return true;
-    if (auto err = w.generator->next(seq, clock.wall_ms(intended), record)) {
+    Status err = w.generator->next(seq, clock.wall_ms(intended), record);
+    seq += spec_.threads;
+    if (err) {
       fail(*err);
       broken = true;
       return false;
@@ -122,7 +128,6 @@ void ProducerWorkload::run(Worker& w) {
       rec.failed++;
       spdlog::debug("workload {}: {}", spec_.name, driver.last_error());
     }
-    seq += spec_.threads;
     return true;
   };
   auto produce_one = [&](int64_t intended) {
@@ -155,6 +160,7 @@ void ProducerWorkload::run(Worker& w) {
       std::lock_guard lock(mu_);
       seen_version = load_version_.load(std::memory_order_relaxed);
       settle(load_start_us_);
+      batch_pos = batch_len = 0;  // generated at max rate, never intended: dropped silently
       schedule = ArrivalSchedule(load_, load_start_us_, load_duration_us_, w.index, spec_.threads,
                                  ctx_.seed ^ (static_cast<uint64_t>(seen_version) << 32));
       next = schedule.next();
@@ -169,8 +175,40 @@ void ProducerWorkload::run(Worker& w) {
       have_pending = false;
     }
     if (schedule.is_max()) {
-      // As fast as the target accepts: latency counts from the actual send.
-      for (int i = 0; i < 256 && !have_pending && !broken; ++i) produce_one(clock.now_us());
+      // As fast as the target accepts: records come from Lua in batches and
+      // latency counts from the actual send.
+      if (!w.generator) {
+        for (int i = 0; i < 256 && !have_pending && !broken; ++i) produce_one(clock.now_us());
+      } else {
+        for (int round = 0; round < 4 && !broken; ++round) {
+          if (batch_pos == batch_len) {
+            int64_t t = clock.now_us();
+            if (auto err = w.generator->next_batch(seq, spec_.threads, clock.wall_ms(t), batch, kBatch)) {
+              fail(*err);
+              broken = true;
+              break;
+            }
+            seq += static_cast<int64_t>(kBatch) * spec_.threads;
+            batch_pos = 0;
+            batch_len = kBatch;
+          }
+          while (batch_pos < batch_len) {
+            const GeneratedRecord& r = batch[batch_pos];
+            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.value, clock.now_us());
+            if (res == KafkaProducerDriver::SendResult::QueueFull) {
+              rec.queue_full++;
+              break;
+            }
+            if (res == KafkaProducerDriver::SendResult::Failed) rec.failed++;
+            rec.intended++;  // at max rate a record is intended when it can go
+            ++batch_pos;
+          }
+          if (batch_pos < batch_len) {
+            driver.poll(1);  // queue full: let deliveries make room
+            break;
+          }
+        }
+      }
       driver.poll(0);
       continue;
     }

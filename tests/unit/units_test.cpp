@@ -80,11 +80,13 @@ TEST_CASE("format_duration_us picks the largest exact unit") {
   CHECK(format_duration_us(1'234'567) == "1.234567s");
   CHECK(format_duration_us(59'999'999) == "59.999999s");
   CHECK(format_duration_us(1'000'000'000'000LL) == "277h46m40s");
+  CHECK(format_duration_us(90'500'000) == "90.5s");  // not whole seconds: one unit, so it parses back
+  CHECK(format_duration_us(-1'500'000) == "-1.5s");
 }
 
 TEST_CASE("format_duration_us output parses back to the same value when it has one unit") {
   for (int64_t us : {int64_t{1}, int64_t{999}, int64_t{1'000}, int64_t{250'000}, int64_t{1'500'000}, int64_t{59'000'000},
-                     int64_t{60'000'000}, int64_t{7'200'000'000LL}, int64_t{1'234'567}, int64_t{12'345}}) {
+                     int64_t{60'000'000}, int64_t{90'500'000}, int64_t{7'200'000'000LL}, int64_t{1'234'567}, int64_t{12'345}}) {
     std::string text = format_duration_us(us);
     CAPTURE(text);
     CHECK(parse_duration_us(text) == std::optional<int64_t>(us));
