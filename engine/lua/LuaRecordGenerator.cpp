@@ -203,7 +203,12 @@ Status LuaRecordGenerator::convert(int record, int key_index, GeneratedRecord& o
                            std::string(lua_typename(L, lua_type(L, record))),
                        SourceLocation{spec_.generator->display_path, 0, 0});
   }
-  if (auto err = fill_template(spec_.topic, record, out.topic)) return err;
+  // A literal topic is the same for every record: set once, not per record.
+  if (!spec_.topic.has_fields()) {
+    if (out.topic.size() != spec_.topic.source.size()) out.topic = spec_.topic.source;
+  } else if (auto err = fill_template(spec_.topic, record, out.topic)) {
+    return err;
+  }
   if (!spec_.key.empty()) {
     if (auto err = fill_template(spec_.key, record, out.key)) return err;
     out.has_key = true;

@@ -69,8 +69,14 @@ KafkaProducerDriver::~KafkaProducerDriver() {
 }
 
 rd_kafka_topic_t* KafkaProducerDriver::topic_handle(const std::string& name) {
+  // Most workloads send runs of records to one topic: skip the hash lookup.
+  if (last_topic_ && name == last_topic_name_) return last_topic_;
   auto it = topics_.find(name);
-  if (it != topics_.end()) return it->second;
+  if (it != topics_.end()) {
+    last_topic_ = it->second;
+    last_topic_name_ = name;
+    return it->second;
+  }
   rd_kafka_topic_t* t = rd_kafka_topic_new(rk_.get(), name.c_str(), nullptr);
   topics_.emplace(name, t);
   return t;

@@ -45,6 +45,8 @@ class KafkaProducerDriver {
   ProducerRecorder& recorder_;
   KafkaHandle rk_;
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
+  rd_kafka_topic_t* last_topic_ = nullptr;
+  std::string last_topic_name_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   int64_t in_flight_ = 0;
