@@ -14,12 +14,22 @@ struct ChaosAction {
   ChaosVerb verb = ChaosVerb::BrokerDown;
   BrokerChoice broker;  // Random has been resolved to an Id by the plan
   int64_t delay_us = 0;
+  std::string workload;  // consumer-crash
 };
+
 
 struct ChaosInjection {
   std::string description;        // "broker 2 down; leadership of 4 partitions moved"
   nlohmann::json details;         // recorded in events.jsonl
   std::function<Status()> undo;   // registered in the undo journal before anything else happens
+};
+
+// Whoever can carry out a chaos action: the executor asks, it does not know
+// whether a broker, a store or a workload is hurt.
+class ChaosInjector {
+ public:
+  virtual ~ChaosInjector() = default;
+  virtual Result<ChaosInjection> inject(const ChaosAction& action) = 0;
 };
 
 }  // namespace kapture

@@ -11,7 +11,12 @@
 #include <spdlog/spdlog.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "chaos/ChaosRouter.h"
 #include "cli/SignalWatcher.h"
+#include "etl/LedgerCheck.h"
+#include "lua/LuaTransform.h"
+#include "targets/StoreServers.h"
+#include "workloads/EtlWorkload.h"
 #include "lua/LuaRecordGenerator.h"
 #include "plan/Plan.h"
 #include "report/EventLog.h"
@@ -36,6 +41,8 @@ struct Options {
   std::vector<std::string> sets;
   std::string kafka;
   std::vector<std::string> kafka_props;
+  std::string redis;
+  std::string postgres;
   bool quiet = false;
   bool verbose = false;
   bool keep_cluster = false;
@@ -90,9 +97,28 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
   }
   p.target = std::move(*target);
   errors = check_target_supports(p.scenario, *p.target);
+  StoreServers stores(opt.redis, opt.postgres);
+  for (auto& e : check_store_chaos(p.scenario, stores)) errors.push_back(e);
   for (const auto& w : p.scenario.workloads) {
     if (!w.generator) continue;
     if (auto err = probe_generator(w, p.scenario.seed)) errors.push_back(*err);
+  }
+  for (const auto& e : p.scenario.etls) {
+    if (!e.transform) continue;
+    if (auto err = probe_transform(*e.transform, e.allow, p.scenario.seed)) errors.push_back(*err);
+  }
+  // ledger.* needs a producer that keeps the ledger and PostgreSQL to check against.
+  bool etl_pg = false;
+  for (const auto& e : p.scenario.etls) etl_pg = etl_pg || e.postgres;
+  for (const auto& ex : p.scenario.expectations) {
+    for (const auto& [metric, offset] : ex.expr.metrics_named()) {
+      if (metric.rfind("ledger.", 0) != 0) continue;
+      if (!p.scenario.uses_ledger() || !etl_pg) {
+        SourceLocation where = ex.where;
+        errors.push_back(usage_error("'" + metric + "' needs a kafka-producer with `ledger: true` and an etl workload writing to postgres", where));
+        break;
+      }
+    }
   }
   if (!errors.empty()) return std::nullopt;
   return p;
@@ -163,9 +189,11 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   EventLog events((dir / "events.jsonl").string(), *clock);
   UndoJournal undo((dir / "undo-journal.jsonl").string());
 
+  std::optional<LedgerReport> ledger;
+  std::vector<DeadLetter> dead_letters;
   auto finish = [&](const RunRecord& run) {
     Verdict verdict = judge(plan, run, metrics);
-    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path};
+    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters};
     if (auto err = write_summary_json((dir / "summary.json").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
     if (auto err = write_timeseries_csv((dir / "timeseries.csv").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
     std::string summary = format_console_summary(in, dir.string());
@@ -185,19 +213,41 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     finish(run);
     return kExitUnreachable;
   }
+  StoreServers stores(opt.redis, opt.postgres);
+  if (auto err = stores.start(scenario)) {
+    std::fprintf(stderr, "%s\n", err->describe().c_str());
+    RunRecord run;
+    run.error = *err;
+    run.start_wall_ms = clock->start_wall_ms();
+    events.write("target_failed", {{"error", err->describe()}});
+    finish(run);
+    return kExitUnreachable;
+  }
   // The clock starts with the timeline, after the topology is up.
   clock.emplace();
   ProducerContext ctx{target.kafka_bootstrap(), target.kafka_properties(), scenario.seed, &*clock, &metrics};
-  std::vector<std::unique_ptr<ProducerWorkload>> workloads;
-  std::vector<Workload*> raw;
+  EtlContext etl_ctx{target.kafka_bootstrap(), target.kafka_properties(), stores.redis(), stores.postgres(), dir.filename().string(),
+                     scenario.seed, &*clock, &metrics};
+  std::vector<std::unique_ptr<ProducerWorkload>> producers;
+  std::vector<std::unique_ptr<EtlWorkload>> etls;
+  std::map<std::string, EtlWorkload*> etl_by_name;
+  std::vector<Workload*> raw;  // producers first: they stop first, then the ETL
   for (const auto& w : scenario.workloads) {
-    workloads.push_back(std::make_unique<ProducerWorkload>(w, ctx));
-    raw.push_back(workloads.back().get());
+    producers.push_back(std::make_unique<ProducerWorkload>(w, ctx));
+    raw.push_back(producers.back().get());
   }
-  for (auto& w : workloads) {
+  for (const auto& e : scenario.etls) {
+    etls.push_back(std::make_unique<EtlWorkload>(e, etl_ctx));
+    raw.push_back(etls.back().get());
+    etl_by_name[e.name] = etls.back().get();
+  }
+  // Consumers first, so they have joined their group when records arrive.
+  std::vector<Workload*> start_order;
+  for (auto* w : raw) start_order.insert(dynamic_cast<EtlWorkload*>(w) ? start_order.begin() : start_order.end(), w);
+  for (Workload* w : start_order) {
     if (auto err = w->start()) {
       std::fprintf(stderr, "%s\n", err->describe().c_str());
-      for (auto& x : workloads) x->stop(0);
+      for (Workload* x : raw) x->stop(0);
       RunRecord run;
       run.error = *err;
       finish(run);
@@ -207,11 +257,27 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   ExecutorOptions eo;
   eo.quiet = opt.quiet;
   eo.drain_ms = opt.drain_s * 1000;
-  TimelineExecutor executor(plan, target, raw, metrics, events, undo, *clock, eo);
+  ChaosRouter chaos(target, stores, etl_by_name);
+  TimelineExecutor executor(plan, chaos, raw, metrics, events, undo, *clock, eo);
   signals.on_signal([&executor] { executor.interrupt(); });
   RunRecord run = executor.run();
   signals.on_signal(nullptr);
-  workloads.clear();
+  // The ledger: what the producers had acknowledged against what reached
+  // PostgreSQL (and Redis aggregates against PostgreSQL sums).
+  if (scenario.uses_ledger() && !stores.postgres().empty() && !run.interrupted) {
+    AckLedger all;
+    for (auto& p : producers)
+      if (p->keeps_ledger()) all.merge(p->ledger());
+    bool aggregates = false;
+    for (const auto& e : scenario.etls) aggregates = aggregates || e.redis.sales_by_state;
+    ledger = check_ledger(all, stores.postgres(), aggregates ? stores.redis() : "", metrics, run.end_us / 1000000);
+    events.write("ledger", {{"checked", ledger->checked}, {"lost", ledger->lost}, {"duplicates", ledger->duplicates},
+                            {"unexpected", ledger->unexpected}, {"skipped_because", ledger->skipped_because}});
+  }
+  for (auto& e : etls)
+    for (const auto& d : e->dead_letters()) dead_letters.push_back(d);
+  producers.clear();
+  etls.clear();
   int rc = finish(run);
 
   if (opt.keep_cluster && !run.interrupted) {
@@ -324,6 +390,8 @@ Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenar
     cmd->add_option("--set", opt.sets, "override a scenario value: path=value, e.g. timeline.steady.duration=5s")->take_all();
     cmd->add_option("--kafka", opt.kafka, "use an existing Kafka (HOST:PORT[,...]) instead of starting one");
     cmd->add_option("--kafka-prop", opt.kafka_props, "librdkafka property for --kafka, key=value (repeatable)");
+    cmd->add_option("--redis", opt.redis, "use this Redis (redis://[:password@]host:port/db) instead of starting one");
+    cmd->add_option("--postgres", opt.postgres, "use this PostgreSQL (postgresql://user@host:port/db) instead of starting one");
     cmd->add_flag("-q,--quiet", opt.quiet, "print only the verdict");
     cmd->add_flag("-v,--verbose", opt.verbose, "debug logging");
   };

@@ -160,6 +160,37 @@ bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error) 
   return encode(L, index, out, error, 0);
 }
 
+void push_json(lua_State* L, const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object:
+      lua_createtable(L, 0, static_cast<int>(j.size()));
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        push_json(L, it.value());
+        lua_setfield(L, -2, it.key().c_str());
+      }
+      break;
+    case nlohmann::json::value_t::array: {
+      lua_createtable(L, static_cast<int>(j.size()), 0);
+      int i = 1;
+      for (const auto& v : j) {
+        push_json(L, v);
+        lua_rawseti(L, -2, i++);
+      }
+      break;
+    }
+    case nlohmann::json::value_t::string: {
+      const auto& str = j.get_ref<const std::string&>();
+      lua_pushlstring(L, str.data(), str.size());
+      break;
+    }
+    case nlohmann::json::value_t::boolean: lua_pushboolean(L, j.get<bool>()); break;
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float: lua_pushnumber(L, j.get<double>()); break;
+    default: lua_pushnil(L); break;
+  }
+}
+
 void register_lua_json(lua_State* L) {
   lua_pushcfunction(L, lua_json);
   lua_setfield(L, -2, "json");

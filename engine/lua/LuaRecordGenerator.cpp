@@ -58,33 +58,6 @@ int lua_print(lua_State* L) {
   return 0;
 }
 
-void push_json(lua_State* L, const nlohmann::json& j) {
-  switch (j.type()) {
-    case nlohmann::json::value_t::object:
-      lua_createtable(L, 0, static_cast<int>(j.size()));
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        push_json(L, it.value());
-        lua_setfield(L, -2, it.key().c_str());
-      }
-      break;
-    case nlohmann::json::value_t::array: {
-      lua_createtable(L, static_cast<int>(j.size()), 0);
-      int i = 1;
-      for (const auto& v : j) {
-        push_json(L, v);
-        lua_rawseti(L, -2, i++);
-      }
-      break;
-    }
-    case nlohmann::json::value_t::string: lua_pushstring(L, j.get<std::string>().c_str()); break;
-    case nlohmann::json::value_t::boolean: lua_pushboolean(L, j.get<bool>()); break;
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: lua_pushnumber(L, j.get<double>()); break;
-    default: lua_pushnil(L); break;
-  }
-}
-
 }  // namespace
 
 LuaRecordGenerator::LuaRecordGenerator(const ProducerWorkloadSpec& spec, LuaSandbox sandbox) : spec_(spec), lua_(sandbox) {}

@@ -24,7 +24,7 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
     p.name = ph.name;
     p.nominal_start_us = t;
     p.duration_us = ph.duration_us;
-    p.until = ph.until ? &*ph.until : nullptr;
+    for (const auto& u : ph.until) p.until.push_back(&u);
     for (const auto& [name, load] : ph.loads) current[name] = load;
     p.loads = current;
     // A ramp ends at its `to` rate; the next phase that does not name the
@@ -49,6 +49,7 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
         inj.action.verb = step.verb;
         inj.action.broker = step.broker;
         inj.action.delay_us = step.delay_us;
+        inj.action.workload = step.workload;
         inj.where = step.where;
         if (step.broker.kind == BrokerChoice::Kind::Random) {
           inj.action.broker.kind = BrokerChoice::Kind::Id;
@@ -90,9 +91,22 @@ std::string describe_load(const LoadSpec& l) {
 }
 
 static std::string describe_action(const PlannedInjection& i) {
-  std::string s = std::string(chaos_verb_name(i.action.verb)) + " " + i.action.broker.describe();
-  if (i.action.verb == ChaosVerb::BrokerDelay) s += " +" + format_duration_us(i.action.delay_us);
-  s += " for " + format_duration_us(i.for_us);
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "x" + std::string&&.
+  std::string s = chaos_verb_name(i.action.verb);
+  if (chaos_verb_targets_broker(i.action.verb)) {
+    s += ' ';
+    s += i.action.broker.describe();
+  }
+  if (i.action.verb == ChaosVerb::ConsumerCrash) {
+    s += ' ';
+    s += i.action.workload;
+  }
+  if (i.action.verb == ChaosVerb::BrokerDelay) {
+    s += " +";
+    s += format_duration_us(i.action.delay_us);
+  }
+  s += " for ";
+  s += format_duration_us(i.for_us);
   return s;
 }
 
@@ -108,10 +122,11 @@ std::string format_plan(const Plan& plan) {
   o << "timeline:\n";
   char buf[256];
   for (const auto& p : plan.phases) {
-    std::string len = p.until ? "<= " + format_duration_us(p.duration_us) : format_duration_us(p.duration_us);
+    std::string len = format_duration_us(p.duration_us);
+    if (!p.until.empty()) len = "<= " + len;
     std::snprintf(buf, sizeof buf, "  +%-8s phase %-12s %s", format_duration_us(p.nominal_start_us).c_str(), p.name.c_str(), len.c_str());
     o << buf;
-    if (p.until) o << ", ends when " << p.until->text;
+    for (size_t i = 0; i < p.until.size(); ++i) o << (i ? " and " : ", ends when ") << p.until[i]->text;
     o << "\n";
     for (const auto& [name, l] : p.loads) o << "             load  " << name << ": " << describe_load(l) << "\n";
     for (const auto& i : p.injections) {
@@ -140,14 +155,14 @@ nlohmann::json plan_to_json(const Plan& plan) {
     pj["name"] = p.name;
     pj["nominal_start_us"] = p.nominal_start_us;
     pj["duration_us"] = p.duration_us;
-    if (p.until) pj["until"] = p.until->text;
+    for (const auto* u : p.until) pj["until"].push_back(u->text);
     for (const auto& [name, l] : p.loads) pj["loads"][name] = describe_load(l);
     pj["injections"] = nlohmann::json::array();
     for (const auto& i : p.injections)
       pj["injections"].push_back({{"offset_us", i.offset_us},
                                   {"for_us", i.for_us},
                                   {"verb", chaos_verb_name(i.action.verb)},
-                                  {"broker", i.action.broker.describe()},
+                                  {"broker", chaos_verb_targets_broker(i.action.verb) ? i.action.broker.describe() : ""},
                                   {"delay_us", i.action.delay_us}});
     j["phases"].push_back(pj);
   }

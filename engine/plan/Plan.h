@@ -24,7 +24,7 @@ struct PlannedPhase {
   std::string name;
   int64_t nominal_start_us = 0;  // if every earlier phase runs to its full length
   int64_t duration_us = 0;       // the timeout for `until` phases
-  const SloExpression* until = nullptr;
+  std::vector<const SloExpression*> until;  // all must hold; empty: runs its duration
   std::map<std::string, LoadSpec> loads;  // every workload, carried over when a phase does not name it
   std::vector<PlannedInjection> injections;
 };

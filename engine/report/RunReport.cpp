@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "metrics/MetricCatalog.h"
 #include "report/EventLog.h"
 
 namespace kapture {
@@ -18,9 +19,20 @@ nlohmann::json latency_json(const Histogram& h) {
 
 nlohmann::json window_metrics(const MetricsStore& m, SecondWindow w) {
   nlohmann::json j;
-  for (const char* c : {"produce.intended", "produce.dropped", "produce.sent", "produce.acked", "produce.failed", "produce.queue_full", "produce.bytes",
-                        "chaos.injected", "chaos.undone"})
-    j["counters"][c] = m.counter_sum(c, w);
+  for (const auto& info : metric_catalog())
+    if (info.kind == MetricKind::Counter) j["counters"][std::string(info.name)] = m.counter_sum(std::string(info.name), w);
+  // Every other histogram with data, under its own name.
+  for (const auto& info : metric_catalog()) {
+    if (info.kind != MetricKind::Histogram) continue;
+    Histogram h = m.histogram(std::string(info.name), w);
+    if (!h.count()) continue;
+    if (info.unit == MetricUnit::Microseconds) {
+      j["histograms"][std::string(info.name)] = latency_json(h);
+    } else {
+      j["histograms"][std::string(info.name)] = {{"count", h.count()}, {"min", h.min()}, {"mean", h.mean()}, {"p50", h.percentile(50)},
+                                                 {"p99", h.percentile(99)}, {"max", h.max()}};
+    }
+  }
   j["latency"] = latency_json(m.histogram("produce.latency", w));
   j["send_latency"] = latency_json(m.histogram("produce.send_latency", w));
   j["schedule_lag"] = latency_json(m.histogram("produce.schedule_lag", w));
@@ -74,6 +86,19 @@ nlohmann::json build_summary(const ReportInput& in) {
     if (!i.error.empty()) ij["error"] = i.error;
     j["chaos"].push_back(ij);
   }
+  if (in.ledger) {
+    const LedgerReport& l = *in.ledger;
+    j["ledger"] = {{"checked", l.checked},       {"acked", l.acked},         {"failed", l.failed},
+                   {"rows", l.rows},             {"lost", l.lost},           {"duplicates", l.duplicates},
+                   {"unexpected", l.unexpected}, {"aggregate_mismatches", l.aggregate_mismatches},
+                   {"lost_ids", l.lost_ids},     {"duplicate_ids", l.duplicate_ids}, {"unexpected_ids", l.unexpected_ids},
+                   {"mismatches", l.mismatches}};
+    if (!l.checked) j["ledger"]["skipped_because"] = l.skipped_because;
+  }
+  if (in.dead_letters && !in.dead_letters->empty()) {
+    for (const auto& d : *in.dead_letters)
+      j["dead_letters"].push_back({{"topic", d.topic}, {"partition", d.partition}, {"offset", d.offset}, {"reason", d.reason}});
+  }
   j["expectations"] = nlohmann::json::array();
   for (const auto& e : in.verdict.expectations) {
     nlohmann::json ej = {{"expect", e.text}, {"pass", e.pass}, {"line", e.where.line}};
@@ -99,7 +124,8 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
   std::ofstream out(path);
   if (!out) return runtime_error("cannot write " + path);
   out << "second,phase,intended,sent,acked,failed,queue_full,in_flight,latency_p50_ms,latency_p99_ms,latency_max_ms,"
-         "send_latency_p50_ms,send_latency_p99_ms,chaos_injected,chaos_undone\n";
+         "send_latency_p50_ms,send_latency_p99_ms,chaos_injected,chaos_undone,etl_consumed,etl_written,etl_lag,etl_latency_p99_ms,"
+         "etl_sink_errors\n";
   auto phase_of = [&](int64_t s) -> std::string {
     for (const auto& p : in.run.phases)
       if (s * 1000000 >= p.start_us && s * 1000000 < p.end_us) return p.name;
@@ -118,14 +144,18 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
       return hist;
     };
     auto g = sample.gauges.find("produce.in_flight");
-    Histogram lat = h("produce.latency"), send = h("produce.send_latency");
-    char buf[512];
-    std::snprintf(buf, sizeof buf, "%lld,%s,%lld,%lld,%lld,%lld,%lld,%.0f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%lld\n", static_cast<long long>(second),
+    Histogram lat = h("produce.latency"), send = h("produce.send_latency"), etl = h("etl.latency");
+    auto lag = sample.gauges.find("etl.lag");
+    char buf[768];
+    std::snprintf(buf, sizeof buf, "%lld,%s,%lld,%lld,%lld,%lld,%lld,%.0f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%lld,%lld,%lld,%s,%.3f,%lld\n", static_cast<long long>(second),
                   phase_of(second).c_str(), static_cast<long long>(c("produce.intended")), static_cast<long long>(c("produce.sent")),
                   static_cast<long long>(c("produce.acked")), static_cast<long long>(c("produce.failed")),
                   static_cast<long long>(c("produce.queue_full")), g == sample.gauges.end() ? 0.0 : g->second,
                   lat.percentile(50) / 1000.0, lat.percentile(99) / 1000.0, lat.max() / 1000.0, send.percentile(50) / 1000.0,
-                  send.percentile(99) / 1000.0, static_cast<long long>(c("chaos.injected")), static_cast<long long>(c("chaos.undone")));
+                  send.percentile(99) / 1000.0, static_cast<long long>(c("chaos.injected")), static_cast<long long>(c("chaos.undone")),
+                  static_cast<long long>(c("etl.consumed")), static_cast<long long>(c("etl.written")),
+                  lag == sample.gauges.end() ? "" : std::to_string(static_cast<long long>(lag->second)).c_str(), etl.percentile(99) / 1000.0,
+                  static_cast<long long>(c("etl.sink_errors")));
     out << buf;
   }
   return std::nullopt;
@@ -160,6 +190,16 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
       o << buf;
     }
   }
+  if (in.ledger) {
+    const LedgerReport& l = *in.ledger;
+    if (l.checked)
+      o << "\n  ledger: " << l.acked << " acknowledged, " << l.rows << " rows in PostgreSQL: " << l.lost << " lost, " << l.duplicates
+        << " duplicated, " << l.unexpected << " unexpected, " << l.aggregate_mismatches << " Redis aggregate mismatches\n";
+    else
+      o << "\n  ledger: not checked: " << l.skipped_because << "\n";
+    for (size_t i = 0; i < l.lost_ids.size() && i < 5; ++i) o << "    lost: " << l.lost_ids[i] << "\n";
+  }
+  if (in.dead_letters && !in.dead_letters->empty()) o << "\n  dead letters: " << in.dead_letters->size() << " (see summary.json)\n";
   for (const auto& rc : in.verdict.rates) {
     if (rc.behind)
       o << "\n  phase " << rc.phase << ": the generator dropped " << rc.dropped << " of " << rc.intended << " scheduled records ("

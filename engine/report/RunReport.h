@@ -3,7 +3,9 @@
 // summary table. events.jsonl is written as the run goes (EventLog).
 #include <string>
 
+#include "etl/Ledger.h"
 #include "metrics/MetricsStore.h"
+#include "workloads/EtlWorkload.h"
 #include "plan/Plan.h"
 #include "slo/Verdict.h"
 #include "timeline/RunRecord.h"
@@ -17,6 +19,8 @@ struct ReportInput {
   const Verdict& verdict;
   std::string engine_version;
   std::string scenario_path;
+  const LedgerReport* ledger = nullptr;
+  const std::vector<DeadLetter>* dead_letters = nullptr;
 };
 
 nlohmann::json build_summary(const ReportInput& in);

@@ -22,6 +22,14 @@ struct TopicSpec {
   SourceLocation where;
 };
 
+// Redis or PostgreSQL: an endpoint the user gives, or (empty url) a real
+// server the engine starts on loopback for the run.
+struct StoreTopology {
+  bool declared = false;
+  std::string url;
+  SourceLocation where;
+};
+
 struct KafkaTopology {
   int brokers = 3;
   std::string bootstrap;                          // an existing cluster, if given
@@ -69,6 +77,33 @@ struct ProducerWorkloadSpec {
   std::map<std::string, std::string> properties;
   int threads = 1;
   std::vector<std::string> allow;  // Lua libraries let out of the sandbox
+  bool ledger = false;             // record every acknowledged id for the ledger
+  SourceLocation where;
+};
+
+struct EtlRedisSpec {
+  bool enabled = false;
+  bool set = true;
+  FieldTemplate key;  // default "tx:{id}"
+  int64_t ttl_us = 0;
+  bool sales_by_state = false;
+  bool store_counters = false;
+};
+
+// Kafka -> transform -> Redis and/or Postgres, at least once: offsets are
+// committed only after every sink has the batch.
+struct EtlWorkloadSpec {
+  std::string name;
+  std::vector<std::string> topics;  // names, or patterns with '*' (subscribed as regexes)
+  std::string group;
+  int consumers = 1;
+  int batch = 500;
+  int64_t batch_wait_us = 50000;
+  std::optional<GeneratorSpec> transform;  // lua + function (default "transform")
+  EtlRedisSpec redis;
+  bool postgres = false;
+  std::map<std::string, std::string> properties;  // librdkafka consumer properties
+  std::vector<std::string> allow;
   SourceLocation where;
 };
 
@@ -83,8 +118,9 @@ struct LoadSpec {
   SourceLocation where;
 };
 
-enum class ChaosVerb { BrokerDown, BrokerDelay };
+enum class ChaosVerb { BrokerDown, BrokerDelay, RedisKill, RedisPause, PostgresKill, PostgresPause, ConsumerCrash };
 const char* chaos_verb_name(ChaosVerb v);
+bool chaos_verb_targets_broker(ChaosVerb v);
 
 struct BrokerChoice {
   enum class Kind { Random, Id, LeaderOf } kind = Kind::Random;
@@ -102,13 +138,14 @@ struct StepSpec {
   BrokerChoice broker;
   int64_t for_us = 0;
   int64_t delay_us = 0;
+  std::string workload;  // consumer-crash: which ETL workload
   SourceLocation where;
 };
 
 struct PhaseSpec {
   std::string name;
   int64_t duration_us = 0;  // the timeout when `until` is set
-  std::optional<SloExpression> until;
+  std::vector<SloExpression> until;  // all must hold
   std::map<std::string, LoadSpec> loads;  // by workload name
   std::vector<StepSpec> steps;
   SourceLocation where;
@@ -126,10 +163,25 @@ struct Scenario {
   uint64_t seed = 0;
   std::string target = "embedded";
   KafkaTopology kafka;
+  StoreTopology redis;
+  StoreTopology postgres;
   std::vector<ProducerWorkloadSpec> workloads;
+  std::vector<EtlWorkloadSpec> etls;
   std::vector<PhaseSpec> phases;
   std::vector<ExpectationSpec> expectations;
 
+  bool has_workload(const std::string& name) const {
+    for (const auto& w : workloads)
+      if (w.name == name) return true;
+    for (const auto& e : etls)
+      if (e.name == name) return true;
+    return false;
+  }
+  bool uses_ledger() const {
+    for (const auto& w : workloads)
+      if (w.ledger) return true;
+    return false;
+  }
   const PhaseSpec* phase(const std::string& name) const {
     for (const auto& p : phases)
       if (p.name == name) return &p;

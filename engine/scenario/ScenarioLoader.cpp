@@ -279,7 +279,9 @@ class Loader {
   // ---- topology ----
   void topology(const YAML::Node& n, Scenario& s) {
     if (!n.IsMap()) return error(n, "topology must be a map");
-    keys(n, "topology", {"kafka"});
+    keys(n, "topology", {"kafka", "redis", "postgres"});
+    if (n["redis"]) store(n["redis"], "redis", s.redis, "redis://");
+    if (n["postgres"]) store(n["postgres"], "postgres", s.postgres, "postgresql://");
     if (!n["kafka"]) return;
     const YAML::Node k = n["kafka"];
     if (!k.IsMap()) return error(k, "topology.kafka must be a map");
@@ -294,6 +296,20 @@ class Loader {
     if (k["topics"]) {
       if (!k["topics"].IsSequence()) return error(k["topics"], "topics must be a list");
       for (const auto& t : k["topics"]) topic(t, s);
+    }
+  }
+
+  // `redis: {}` (the engine starts one) or `redis: {url: redis://...}`.
+  void store(const YAML::Node& n, const std::string& what, StoreTopology& out, const std::string& scheme) {
+    out.declared = true;
+    out.where = at(n);
+    if (n.IsNull()) return;
+    if (!n.IsMap()) return error(n, "topology." + what + " must be a map: {} to start one, or {url: " + scheme + "...}");
+    keys(n, "topology." + what, {"url"});
+    if (n["url"]) {
+      out.url = scalar_string(n["url"], "url");
+      bool ok = out.url.rfind(scheme, 0) == 0 || (what == "postgres" && out.url.rfind("postgres://", 0) == 0);
+      if (!ok) error(n["url"], what + " url must start with " + scheme + " (got '" + out.url + "')");
     }
   }
 
@@ -452,9 +468,14 @@ class Loader {
         continue;
       }
       std::string type = required_string(w, "type", "workload '" + p.name + "'");
-      if (!type.empty()) one_of(w["type"], type, {"kafka-producer"}, "workload type");
+      if (!type.empty()) one_of(w["type"], type, {"kafka-producer", "etl"}, "workload type");
+      if (type == "etl") {
+        etl(it->first, w, s);
+        continue;
+      }
       keys(w, "workload '" + p.name + "'", {"type", "generator", "payload", "topic", "key", "acks", "idempotence",
-                                            "compression", "properties", "threads", "allow"});
+                                            "compression", "properties", "threads", "allow", "ledger"});
+      if (w["ledger"]) p.ledger = boolean(w["ledger"], "ledger").value_or(false);
       if (w["generator"] && w["payload"]) error(w["payload"], "a workload has either a generator or a payload, not both");
       if (!w["generator"] && !w["payload"]) error(it->first, "workload '" + p.name + "' needs a generator (Lua) or a payload");
       if (w["generator"]) {
@@ -524,6 +545,102 @@ class Loader {
     }
   }
 
+  Result<GeneratorSpec> lua_function(const YAML::Node& g, const std::string& what, const std::string& default_fn) {
+    GeneratorSpec gs;
+    gs.function = default_fn;
+    if (!g.IsMap()) {
+      error(g, what + " must be a map with lua and function");
+      return gs;
+    }
+    keys(g, what, {"lua", "function", "params"});
+    gs.display_path = required_string(g, "lua", what);
+    if (g["function"]) gs.function = scalar_string(g["function"], "function");
+    if (g["params"]) gs.params = to_json(g["params"]);
+    if (!gs.display_path.empty()) {
+      auto resolved = resolve_lua(gs.display_path);
+      if (!resolved) error(g["lua"], "Lua file '" + gs.display_path + "' not found (looked beside the scenario and in the directories above it)");
+      else gs.lua_path = *resolved;
+    }
+    return gs;
+  }
+
+  void etl(const YAML::Node& name, const YAML::Node& w, Scenario& s) {
+    EtlWorkloadSpec e;
+    e.name = name.Scalar();
+    e.where = at(name);
+    e.group = "kapture-" + e.name;
+    keys(w, "workload '" + e.name + "'", {"type", "topics", "group", "consumers", "batch", "batch_wait", "transform", "redis",
+                                          "postgres", "properties", "allow"});
+    if (!w["topics"]) {
+      error(name, "etl workload '" + e.name + "' needs topics (names or patterns such as bps.*)");
+    } else if (w["topics"].IsScalar()) {
+      e.topics.push_back(w["topics"].Scalar());
+    } else if (w["topics"].IsSequence() && w["topics"].size() > 0) {
+      for (const auto& t : w["topics"]) e.topics.push_back(scalar_string(t, "topic"));
+    } else {
+      error(w["topics"], "topics must be a topic name, a pattern, or a list of them");
+    }
+    if (w["group"]) e.group = scalar_string(w["group"], "group");
+    if (w["consumers"]) {
+      auto c = integer(w["consumers"], "consumers");
+      if (c && (*c < 1 || *c > 64)) error(w["consumers"], "consumers must be between 1 and 64");
+      e.consumers = static_cast<int>(c.value_or(1));
+    }
+    if (w["batch"]) {
+      auto b = integer(w["batch"], "batch");
+      if (b && (*b < 1 || *b > 100000)) error(w["batch"], "batch must be between 1 and 100000 records");
+      e.batch = static_cast<int>(b.value_or(500));
+    }
+    if (w["batch_wait"]) e.batch_wait_us = duration(w["batch_wait"], "batch_wait").value_or(50000);
+    if (w["transform"]) e.transform = *lua_function(w["transform"], "transform", "transform");
+    if (w["properties"]) e.properties = string_map(w["properties"], "properties");
+    if (w["allow"]) {
+      if (!w["allow"].IsSequence()) error(w["allow"], "allow must be a list such as [os, io]");
+      else
+        for (const auto& a : w["allow"]) {
+          std::string lib = scalar_string(a, "allow");
+          one_of(a, lib, {"os", "io", "ffi"}, "Lua library");
+          e.allow.push_back(lib);
+        }
+    }
+    if (w["redis"]) {
+      const YAML::Node r = w["redis"];
+      e.redis.enabled = true;
+      e.redis.key = parse_template_text("tx:{id}");
+      if (!r.IsMap() && !r.IsNull()) {
+        error(r, "redis must be a map (mode, key, ttl, aggregates)");
+      } else if (r.IsMap()) {
+        keys(r, "redis", {"set", "key", "ttl", "aggregates"});
+        if (r["set"]) e.redis.set = boolean(r["set"], "set").value_or(true);
+        if (r["key"]) e.redis.key = field_template(r["key"], "key");
+        if (r["ttl"]) e.redis.ttl_us = duration(r["ttl"], "ttl").value_or(0);
+        if (r["aggregates"]) {
+          if (!r["aggregates"].IsSequence()) error(r["aggregates"], "aggregates must be a list: [sales_by_state, store_counters]");
+          else
+            for (const auto& a : r["aggregates"]) {
+              std::string v = scalar_string(a, "aggregate");
+              one_of(a, v, {"sales_by_state", "store_counters"}, "aggregate");
+              if (v == "sales_by_state") e.redis.sales_by_state = true;
+              if (v == "store_counters") e.redis.store_counters = true;
+            }
+        }
+      }
+      if (!s.redis.declared) error(r, "the etl workload writes to Redis, but topology has no redis (add `redis: {}` to start one)");
+    }
+    if (w["postgres"]) {
+      e.postgres = boolean(w["postgres"], "postgres").value_or(false);
+      if (e.postgres && !s.postgres.declared)
+        error(w["postgres"], "the etl workload writes to PostgreSQL, but topology has no postgres (add `postgres: {}` to start one)");
+    }
+    if (!e.redis.enabled && !e.postgres) error(name, "etl workload '" + e.name + "' needs a sink: redis, postgres or both");
+    s.etls.push_back(e);
+  }
+
+  FieldTemplate parse_template_text(const std::string& text) {
+    YAML::Node n(text);
+    return field_template(n, "key");
+  }
+
   // ---- timeline ----
   void timeline(const YAML::Node& n, Scenario& s) {
     if (!n.IsSequence() || n.size() == 0) return error(n, "timeline must be a non-empty list of phases");
@@ -544,14 +661,24 @@ class Loader {
         if (!ph["timeout"]) error(ph["until"], "a phase with 'until' needs a 'timeout' (how long to wait at most)");
         if (ph["duration"]) error(ph["duration"], "a phase with 'until' ends on its condition or its timeout; remove 'duration'");
         if (ph["timeout"]) p.duration_us = duration(ph["timeout"], "timeout").value_or(0);
-        std::string text = scalar_string(ph["until"], "until");
-        auto e = parse_slo(text);
-        if (!e) {
-          expression_error(ph["until"], e.error());
-        } else if (e->has_during()) {
-          error(ph["until"], "an 'until' condition is checked as the phase runs; 'during' makes no sense there");
+        // One condition or a list of them, all of which must hold.
+        std::vector<YAML::Node> conds;
+        if (ph["until"].IsSequence()) {
+          for (const auto& c : ph["until"]) conds.push_back(c);
+          if (conds.empty()) error(ph["until"], "until needs at least one condition");
         } else {
-          p.until = *e;
+          conds.push_back(ph["until"]);
+        }
+        for (const auto& c : conds) {
+          std::string text = scalar_string(c, "until");
+          auto e = parse_slo(text);
+          if (!e) {
+            expression_error(c, e.error());
+          } else if (e->has_during()) {
+            error(c, "an 'until' condition is checked as the phase runs; 'during' makes no sense there");
+          } else {
+            p.until.push_back(*e);
+          }
         }
       } else if (ph["timeout"]) {
         error(ph["timeout"], "'timeout' only goes with 'until'; use 'duration' for a fixed-length phase");
@@ -581,6 +708,13 @@ class Loader {
         names.push_back(w.name);
         if (w.name == wname) known = true;
       }
+      for (const auto& e : s.etls) {
+        if (e.name == wname) {
+          error(it->first, "'" + wname + "' is an etl workload: it consumes whatever arrives and has no rate");
+          known = true;
+        }
+      }
+      if (known && std::none_of(s.workloads.begin(), s.workloads.end(), [&](const auto& w) { return w.name == wname; })) continue;
       if (!known) {
         std::string guess = did_you_mean(wname, names);
         error(it->first, "load names unknown workload '" + wname + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
@@ -628,7 +762,7 @@ class Loader {
         error(st, "a step is a map such as {at: 5s, chaos: broker-down, broker: random, for: 10s}");
         continue;
       }
-      keys(st, "step", {"at", "every", "start", "chaos", "broker", "for", "delay"});
+      keys(st, "step", {"at", "every", "start", "chaos", "broker", "for", "delay", "workload"});
       if (st["at"] && st["every"]) error(st, "a step has either 'at' or 'every', not both");
       else if (!st["at"] && !st["every"]) error(st, "a step needs 'at' (an offset in its phase) or 'every' (a period)");
       if (st["at"]) step.at_us = duration(st["at"], "at");
@@ -641,9 +775,39 @@ class Loader {
         error(st["start"], "'start' only goes with 'every'");
       }
       std::string verb = required_string(st, "chaos", "step");
-      if (verb == "broker-down") step.verb = ChaosVerb::BrokerDown;
-      else if (verb == "broker-delay") step.verb = ChaosVerb::BrokerDelay;
-      else if (!verb.empty()) one_of(st["chaos"], verb, {"broker-down", "broker-delay"}, "chaos action");
+      static const std::vector<std::pair<std::string, ChaosVerb>> verbs = {
+          {"broker-down", ChaosVerb::BrokerDown},     {"broker-delay", ChaosVerb::BrokerDelay},
+          {"redis-kill", ChaosVerb::RedisKill},       {"redis-pause", ChaosVerb::RedisPause},
+          {"postgres-kill", ChaosVerb::PostgresKill}, {"postgres-pause", ChaosVerb::PostgresPause},
+          {"consumer-crash", ChaosVerb::ConsumerCrash}};
+      bool verb_known = false;
+      std::vector<std::string> verb_names;
+      for (const auto& [n, v] : verbs) {
+        verb_names.push_back(n);
+        if (n == verb) {
+          step.verb = v;
+          verb_known = true;
+        }
+      }
+      if (!verb.empty() && !verb_known) one_of(st["chaos"], verb, verb_names, "chaos action");
+      if (verb_known && (step.verb == ChaosVerb::RedisKill || step.verb == ChaosVerb::RedisPause) && !s.redis.declared)
+        error(st["chaos"], verb + " needs a Redis in the topology");
+      if (verb_known && (step.verb == ChaosVerb::PostgresKill || step.verb == ChaosVerb::PostgresPause) && !s.postgres.declared)
+        error(st["chaos"], verb + " needs a PostgreSQL in the topology");
+      if (verb_known && step.verb == ChaosVerb::ConsumerCrash) {
+        if (!st["workload"]) {
+          error(st, "consumer-crash needs 'workload' (the etl workload whose consumer crashes)");
+        } else {
+          step.workload = scalar_string(st["workload"], "workload");
+          bool found = false;
+          for (const auto& e : s.etls) found = found || e.name == step.workload;
+          if (!found) error(st["workload"], "no etl workload named '" + step.workload + "'");
+        }
+      } else if (st["workload"]) {
+        error(st["workload"], "'workload' only goes with consumer-crash");
+      }
+      if (verb_known && !chaos_verb_targets_broker(step.verb) && st["broker"])
+        error(st["broker"], "'broker' only goes with broker-down and broker-delay");
       if (!st["for"]) error(st, "a chaos step needs 'for' (how long the injection lasts before it is undone)");
       else step.for_us = duration(st["for"], "for").value_or(0);
       if (step.verb == ChaosVerb::BrokerDelay) {

@@ -276,6 +276,25 @@ class Parser {
     n.kind = SloNode::Kind::Aggregate;
     n.agg_text = name.text;
     const std::string& a = name.text;
+    // A bare metric name: `ledger.lost == 0` means count(ledger.lost) == 0,
+    // and a gauge's bare name means its last value.
+    if (peek().type != Token::Type::LParen) {
+      if (auto info = find_metric(a)) {
+        n.metric = a;
+        n.metric_offset = name.offset;
+        if (info->kind == MetricKind::Gauge) {
+          n.agg = SloNode::Agg::Last;
+          n.agg_text = "last";
+        } else {
+          n.agg = SloNode::Agg::Count;
+          n.agg_text = "count";
+        }
+        n.dim = info->unit == MetricUnit::Bytes ? SloDimension::Bytes
+                : (info->kind == MetricKind::Gauge && info->unit == MetricUnit::Microseconds) ? SloDimension::Time
+                                                                                             : SloDimension::Number;
+        return add(with_during(n));
+      }
+    }
     if (a == "avg") n.agg = SloNode::Agg::Avg;
     else if (a == "min") n.agg = SloNode::Agg::Min;
     else if (a == "max") n.agg = SloNode::Agg::Max;
@@ -369,6 +388,10 @@ class Parser {
         n.dim = info->unit == MetricUnit::Bytes ? SloDimension::Bytes : SloDimension::Number;
         break;
     }
+    return add(with_during(n));
+  }
+
+  SloNode with_during(SloNode n) {
     if (peek().type == Token::Type::Ident && peek().text == "during") {
       // Only take it if a phase name follows and this is not the trailing
       // `during` of the whole expression (which is handled by parse()).
@@ -385,10 +408,9 @@ class Parser {
         }
       } else {
         fail_at(peek(), "expected a phase name after 'during' " + found(peek()));
-        return 0;
       }
     }
-    return add(n);
+    return n;
   }
 
   std::string_view text_;

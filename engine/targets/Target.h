@@ -10,7 +10,7 @@
 
 namespace kapture {
 
-class Target {
+class Target : public ChaosInjector {
  public:
   virtual ~Target() = default;
   virtual std::string name() const = 0;
@@ -23,7 +23,7 @@ class Target {
   // Applies the action; the caller registers the returned undo before doing
   // anything else. The target performs the change itself before returning:
   // if the change half-happened, the undo still puts it back.
-  virtual Result<ChaosInjection> inject(const ChaosAction& action) = 0;
+  Result<ChaosInjection> inject(const ChaosAction& action) override = 0;
   virtual void stop() = 0;
 };
 

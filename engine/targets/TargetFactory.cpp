@@ -25,6 +25,7 @@ std::vector<Error> check_target_supports(const Scenario& scenario, const Target&
   auto verbs = target.chaos_verbs();
   for (const auto& phase : scenario.phases) {
     for (const auto& step : phase.steps) {
+      if (!chaos_verb_targets_broker(step.verb)) continue;  // stores and workloads are checked elsewhere
       bool ok = false;
       for (auto v : verbs) ok = ok || v == step.verb;
       if (!ok)

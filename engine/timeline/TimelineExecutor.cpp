@@ -9,9 +9,9 @@
 
 namespace kapture {
 
-TimelineExecutor::TimelineExecutor(const Plan& plan, Target& target, std::vector<Workload*> workloads, MetricsStore& metrics,
+TimelineExecutor::TimelineExecutor(const Plan& plan, ChaosInjector& chaos, std::vector<Workload*> workloads, MetricsStore& metrics,
                                    EventLog& events, UndoJournal& undo, const RunClock& clock, ExecutorOptions options)
-    : plan_(plan), target_(target), workloads_(std::move(workloads)), metrics_(metrics), events_(events), undo_(undo), clock_(clock),
+    : plan_(plan), chaos_(chaos), workloads_(std::move(workloads)), metrics_(metrics), events_(events), undo_(undo), clock_(clock),
       options_(options) {}
 
 void TimelineExecutor::interrupt() {
@@ -62,8 +62,11 @@ RunRecord TimelineExecutor::run() {
   RunRecord record;
   record.start_wall_ms = clock_.start_wall_ms();
   events_.write("run_start", {{"scenario", plan_.scenario->name}, {"seed", plan_.seed}, {"target", plan_.target}});
-  int64_t phase_start = 0;
-  bool stop = false;
+  // The timeline starts on the next whole second after set-up (consumers
+  // joining their group), so per-second metrics split cleanly at phases.
+  int64_t phase_start = (clock_.now_us() + 999999) / 1000000 * 1000000;
+  bool stop = !wait_until(phase_start);
+  if (stop) record.interrupted = true;
   for (const auto& phase : plan_.phases) {
     if (stop) break;
     PhaseRecord pr;
@@ -110,10 +113,11 @@ RunRecord TimelineExecutor::run() {
           ir.phase = phase.name;
           ir.verb = chaos_verb_name(inj.action.verb);
           ir.start_us = now;
-          auto result = target_.inject(inj.action);
+          auto result = chaos_.inject(inj.action);
           if (!result) {
             ir.error = result.error().message;
-            ir.description = std::string(chaos_verb_name(inj.action.verb)) + " " + inj.action.broker.describe();
+            ir.description = chaos_verb_name(inj.action.verb);
+            if (chaos_verb_targets_broker(inj.action.verb)) ir.description += " " + inj.action.broker.describe();
             events_.write("chaos_failed", {{"phase", phase.name}, {"verb", ir.verb}, {"error", ir.error}});
             record.injections.push_back(ir);
             record.error = runtime_error("chaos " + ir.description + " failed: " + ir.error);
@@ -152,8 +156,9 @@ RunRecord TimelineExecutor::run() {
         if ((next_tick / 1000000) % 5 == 0) progress(phase, next_tick);
         int64_t tick_second = next_tick / 1000000;
         next_tick += 1000000;
-        if (phase.until && tick_second > phase_start / 1000000 &&
-            condition_holds(*phase.until, phase_start / 1000000, tick_second)) {
+        bool all_hold = !phase.until.empty() && tick_second > phase_start / 1000000;
+        for (const auto* u : phase.until) all_hold = all_hold && condition_holds(*u, phase_start / 1000000, tick_second);
+        if (all_hold) {
           // Phases end on whole seconds so per-second metrics split cleanly.
           phase_end = std::min(phase_end, tick_second * 1000000 + 1000000);
           ended_by = "condition";
@@ -161,7 +166,7 @@ RunRecord TimelineExecutor::run() {
         continue;
       }
       if (now >= phase_end) {
-        if (phase.until && ended_by != "condition") ended_by = "timeout";
+        if (!phase.until.empty() && ended_by != "condition") ended_by = "timeout";
         break;
       }
     }

@@ -26,7 +26,7 @@ struct ExecutorOptions {
 
 class TimelineExecutor {
  public:
-  TimelineExecutor(const Plan& plan, Target& target, std::vector<Workload*> workloads, MetricsStore& metrics, EventLog& events,
+  TimelineExecutor(const Plan& plan, ChaosInjector& chaos, std::vector<Workload*> workloads, MetricsStore& metrics, EventLog& events,
                    UndoJournal& undo, const RunClock& clock, ExecutorOptions options);
 
   RunRecord run();
@@ -41,7 +41,7 @@ class TimelineExecutor {
   std::optional<Error> check_workloads();
 
   const Plan& plan_;
-  Target& target_;
+  ChaosInjector& chaos_;
   std::vector<Workload*> workloads_;
   MetricsStore& metrics_;
   EventLog& events_;

@@ -17,8 +17,15 @@ struct ProducerWorkload::Worker {
   std::unique_ptr<ProducerRecorder> recorder;
   std::unique_ptr<KafkaProducerDriver> driver;
   std::unique_ptr<LuaRecordGenerator> generator;
+  AckLedger ledger;
   std::thread thread;
 };
+
+AckLedger ProducerWorkload::ledger() const {
+  AckLedger all;
+  for (const auto& w : workers_) all.merge(w->ledger);
+  return all;
+}
 
 ProducerWorkload::ProducerWorkload(const ProducerWorkloadSpec& spec, ProducerContext ctx) : spec_(spec), ctx_(std::move(ctx)) {}
 
@@ -30,7 +37,8 @@ Status ProducerWorkload::start() {
     auto w = std::make_unique<Worker>();
     w->index = i;
     w->recorder = std::make_unique<ProducerRecorder>(*ctx_.metrics);
-    auto driver = KafkaProducerDriver::create(ctx_.bootstrap, ctx_.kafka_properties, spec_, *ctx_.clock, *w->recorder);
+    auto driver = KafkaProducerDriver::create(ctx_.bootstrap, ctx_.kafka_properties, spec_, *ctx_.clock, *w->recorder,
+                                              spec_.ledger ? &w->ledger : nullptr);
     if (!driver) return driver.error();
     w->driver = std::move(*driver);
     if (spec_.generator) {
@@ -104,11 +112,14 @@ void ProducerWorkload::run(Worker& w) {
   constexpr size_t kBatch = 64;
   std::vector<GeneratedRecord> batch;
   size_t batch_pos = 0, batch_len = 0;
+  int64_t batch_seq = 0;
 
+  int64_t record_seq = seq;  // the sequence number of `record`
   auto generate = [&](int64_t intended) -> bool {
-    if (!w.generator) return true;
-    Status err = w.generator->next(seq, clock.wall_ms(intended), record);
+    record_seq = seq;
     seq += spec_.threads;
+    if (!w.generator) return true;
+    Status err = w.generator->next(record_seq, clock.wall_ms(intended), record);
     if (err) {
       fail(*err);
       broken = true;
@@ -119,7 +130,7 @@ void ProducerWorkload::run(Worker& w) {
   // Returns false when the local queue is full (backpressure): the record
   // stays pending and is retried first.
   auto send = [&](int64_t intended) -> bool {
-    auto r = driver.send(record.topic, record.has_key ? &record.key : nullptr, record.value, intended);
+    auto r = driver.send(record.topic, record.has_key ? &record.key : nullptr, record.value, intended, record_seq);
     if (r == KafkaProducerDriver::SendResult::QueueFull) {
       rec.queue_full++;
       return false;
@@ -183,6 +194,7 @@ void ProducerWorkload::run(Worker& w) {
         for (int round = 0; round < 4 && !broken; ++round) {
           if (batch_pos == batch_len) {
             int64_t t = clock.now_us();
+            batch_seq = seq;
             if (auto err = w.generator->next_batch(seq, spec_.threads, clock.wall_ms(t), batch, kBatch)) {
               fail(*err);
               broken = true;
@@ -194,7 +206,8 @@ void ProducerWorkload::run(Worker& w) {
           }
           while (batch_pos < batch_len) {
             const GeneratedRecord& r = batch[batch_pos];
-            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.value, clock.now_us());
+            int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * spec_.threads;
+            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.value, clock.now_us(), rseq);
             if (res == KafkaProducerDriver::SendResult::QueueFull) {
               rec.queue_full++;
               break;

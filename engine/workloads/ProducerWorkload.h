@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "etl/Ledger.h"
 #include "metrics/MetricsStore.h"
 #include "metrics/RunClock.h"
 #include "workloads/Workload.h"
@@ -32,6 +33,9 @@ class ProducerWorkload : public Workload {
   void stop(int drain_ms) override;
   std::optional<Error> failure() const override;
   int64_t stuck_in_lua_ms() const override;
+  // After stop(): every thread's acknowledged and failed sequence numbers.
+  AckLedger ledger() const;
+  bool keeps_ledger() const { return spec_.ledger; }
 
  private:
   struct Worker;

@@ -24,8 +24,8 @@ void on_error(rd_kafka_t*, int err, const char* reason, void*) {
 Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const std::string& bootstrap,
                                                                          const std::map<std::string, std::string>& cluster_props,
                                                                          const ProducerWorkloadSpec& spec, const RunClock& clock,
-                                                                         ProducerRecorder& recorder) {
-  std::unique_ptr<KafkaProducerDriver> d(new KafkaProducerDriver(clock, recorder));
+                                                                         ProducerRecorder& recorder, AckLedger* ledger) {
+  std::unique_ptr<KafkaProducerDriver> d(new KafkaProducerDriver(clock, recorder, ledger));
   std::map<std::string, std::string> props = cluster_props;
   props["bootstrap.servers"] = bootstrap;
   props["acks"] = spec.acks;
@@ -83,7 +83,7 @@ rd_kafka_topic_t* KafkaProducerDriver::topic_handle(const std::string& name) {
 }
 
 KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& topic, const std::string* key, const std::string& value,
-                                                          int64_t intended_us) {
+                                                          int64_t intended_us, int64_t seq) {
   if (free_slots_.empty()) return SendResult::QueueFull;
   rd_kafka_topic_t* t = topic_handle(topic);
   if (!t) {
@@ -92,7 +92,7 @@ KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& top
   }
   uint32_t slot = free_slots_.back();
   int64_t now = clock_.now_us();
-  slots_[slot] = Slot{intended_us, now};
+  slots_[slot] = Slot{intended_us, now, seq};
   int rc = rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()), value.size(),
                             key ? key->data() : nullptr, key ? key->size() : 0,
                             reinterpret_cast<void*>(static_cast<uintptr_t>(slot)));
@@ -115,6 +115,10 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
   const Slot& s = d->slots_[slot];
   int64_t now = d->clock_.now_us();
   ProducerRecorder& r = d->recorder_;
+  if (d->ledger_) {
+    if (msg->err) d->ledger_->failed.add(static_cast<uint64_t>(s.seq));
+    else d->ledger_->acked.add(static_cast<uint64_t>(s.seq));
+  }
   if (msg->err) {
     r.failed++;
     if (d->last_error_.empty() || msg->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE) d->last_error_ = rd_kafka_err2str(msg->err);

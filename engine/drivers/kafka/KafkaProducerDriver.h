@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "drivers/kafka/KafkaHandles.h"
+#include "etl/Ledger.h"
 #include "metrics/RunClock.h"
 #include "workloads/ProducerRecorder.h"
 #include "scenario/Scenario.h"
@@ -21,10 +22,11 @@ class KafkaProducerDriver {
   static Result<std::unique_ptr<KafkaProducerDriver>> create(const std::string& bootstrap,
                                                              const std::map<std::string, std::string>& cluster_props,
                                                              const ProducerWorkloadSpec& spec, const RunClock& clock,
-                                                             ProducerRecorder& recorder);
+                                                             ProducerRecorder& recorder, AckLedger* ledger = nullptr);
   ~KafkaProducerDriver();
 
-  SendResult send(const std::string& topic, const std::string* key, const std::string& value, int64_t intended_us);
+  // `seq` is the record's sequence number, for the ledger.
+  SendResult send(const std::string& topic, const std::string* key, const std::string& value, int64_t intended_us, int64_t seq = 0);
   void poll(int timeout_ms);
   int64_t in_flight() const { return in_flight_; }
   // Waits up to timeout for outstanding deliveries; what is left is purged and
@@ -33,16 +35,19 @@ class KafkaProducerDriver {
   std::string last_error() const { return last_error_; }
 
  private:
-  KafkaProducerDriver(const RunClock& clock, ProducerRecorder& recorder) : clock_(clock), recorder_(recorder) {}
+  KafkaProducerDriver(const RunClock& clock, ProducerRecorder& recorder, AckLedger* ledger)
+      : clock_(clock), recorder_(recorder), ledger_(ledger) {}
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   rd_kafka_topic_t* topic_handle(const std::string& name);
 
   struct Slot {
     int64_t intended_us;
     int64_t sent_us;
+    int64_t seq;
   };
   const RunClock& clock_;
   ProducerRecorder& recorder_;
+  AckLedger* ledger_;
   KafkaHandle rk_;
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;

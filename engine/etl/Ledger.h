@@ -1,0 +1,57 @@
+#pragma once
+// The end-to-end ledger: which acknowledged records reached the stores.
+// Record ids end in the producer's sequence number ("tx-42-1017"), so the
+// producer side keeps a bitset over sequence numbers (10 million records cost
+// 1.25 MB) instead of a set of strings.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kapture {
+
+class SeqSet {
+ public:
+  void add(uint64_t seq);
+  bool contains(uint64_t seq) const;
+  void merge(const SeqSet& other);
+  uint64_t count() const;
+  uint64_t limit() const { return words_.size() * 64; }  // every member is below this
+
+ private:
+  std::vector<uint64_t> words_;
+};
+
+// One per producer thread (no locks); merged at the end.
+struct AckLedger {
+  SeqSet acked;
+  SeqSet failed;
+  void merge(const AckLedger& other) {
+    acked.merge(other.acked);
+    failed.merge(other.failed);
+  }
+};
+
+// "tx-42-1017" -> 1017: the digits after the last '-'. False if there are none.
+bool ledger_seq_of(const std::string& id, uint64_t& seq);
+
+using SalesByState = std::map<std::string, std::map<std::string, int64_t>>;
+
+struct LedgerReport {
+  bool checked = false;
+  std::string skipped_because;  // when not checked
+  int64_t acked = 0, failed = 0, lost = 0, duplicates = 0, unexpected = 0, aggregate_mismatches = 0;
+  int64_t rows = 0;                       // transaction rows found in PostgreSQL
+  std::vector<std::string> lost_ids;      // the first 100
+  std::vector<std::string> duplicate_ids; // the first 100
+  std::vector<std::string> unexpected_ids;
+  std::vector<std::string> mismatches;    // "texas/kitty litter: redis 12, postgres 11"
+};
+
+// Compares what the producers say was acknowledged with what PostgreSQL
+// holds (id -> number of rows), and Redis aggregates with the same sums over
+// PostgreSQL rows (when given).
+LedgerReport reconcile(const AckLedger& ledger, const std::map<std::string, int64_t>& postgres_ids, const SalesByState* redis_sales,
+                       const SalesByState* postgres_sales);
+
+}  // namespace kapture

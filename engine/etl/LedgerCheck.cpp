@@ -1,0 +1,46 @@
+#include "etl/LedgerCheck.h"
+
+#include "drivers/postgres/PostgresSink.h"
+#include "drivers/redis/RedisSink.h"
+
+namespace kapture {
+
+LedgerReport check_ledger(const AckLedger& ledger, const std::string& postgres_url, const std::string& redis_url, MetricsStore& metrics,
+                          int64_t second) {
+  LedgerReport report;
+  PostgresSink pg(PostgresSinkOptions{postgres_url, "", 10000});
+  if (auto err = pg.connect()) {
+    report.skipped_because = err->message;
+    return report;
+  }
+  auto ids = pg.transaction_ids();
+  if (!ids) {
+    report.skipped_because = ids.error().message;
+    return report;
+  }
+  std::optional<SalesByState> redis_sales, pg_sales;
+  if (!redis_url.empty()) {
+    auto opts = parse_redis_url(redis_url);
+    if (opts) {
+      RedisSink redis(*opts);
+      if (!redis.connect()) {
+        auto r = redis.sales_by_state();
+        auto p = pg.sales_by_state();
+        if (r && p) {
+          redis_sales = *r;
+          pg_sales = *p;
+        }
+      }
+    }
+  }
+  report = reconcile(ledger, *ids, redis_sales ? &*redis_sales : nullptr, pg_sales ? &*pg_sales : nullptr);
+  metrics.add_counter(second, "ledger.acked", report.acked);
+  metrics.add_counter(second, "ledger.failed", report.failed);
+  metrics.add_counter(second, "ledger.lost", report.lost);
+  metrics.add_counter(second, "ledger.duplicates", report.duplicates);
+  metrics.add_counter(second, "ledger.unexpected", report.unexpected);
+  metrics.add_counter(second, "ledger.aggregate_mismatches", report.aggregate_mismatches);
+  return report;
+}
+
+}  // namespace kapture
