@@ -180,8 +180,8 @@ TEST_CASE("plan: the shipped scenario") {
   CHECK(p.phases[2].injections[0].action.broker.kind == BrokerChoice::Kind::LeaderOf);  // decided at run time
   CHECK(p.phases[2].injections[1].offset_us == 25'000'000);
   CHECK(p.phases[2].injections[1].action.broker.kind == BrokerChoice::Kind::Id);
-  CHECK(p.phases[3].until.size() == 1);
-  CHECK(p.total_us == 95'000'000);
+  CHECK(p.phases[3].until.size() == 2);
+  CHECK(p.total_us == 110'000'000);
   // warmup ramp 200->2000/s over 10s, 2000/s for 30s + 40s, drain at 0/s.
   CHECK(expected_records(p).at("transactions") == 11'000 + 60'000 + 80'000);
   CHECK(format_plan(p) == format_plan(resolve_plan(*o.scenario, "embedded")));

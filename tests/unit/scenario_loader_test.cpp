@@ -421,9 +421,20 @@ TEST_CASE("loader: the shipped scenarios/chaos-kafka.yaml loads cleanly") {
   CHECK(s.phases[2].steps[1].verb == ChaosVerb::BrokerDelay);
   CHECK(s.phases[2].steps[1].delay_us == 40'000);
   CHECK(s.phases[3].name == "drain");
-  CHECK(s.phases[3].until.has_value());
-  CHECK(s.phases[3].duration_us == 15'000'000);
-  CHECK(s.expectations.size() == 6);
+  CHECK(s.phases[3].until.size() == 2);
+  CHECK(s.phases[3].duration_us == 30'000'000);
+  CHECK(s.expectations.size() == 11);
+  // The full pipeline: Redis and PostgreSQL started by the engine, an ETL
+  // group writing to both, and the ledger on the producer.
+  CHECK(s.redis.declared);
+  CHECK(s.redis.url.empty());
+  CHECK(s.postgres.declared);
+  REQUIRE(s.etls.size() == 1);
+  CHECK(s.etls[0].topics == std::vector<std::string>{"bps.*"});
+  CHECK(s.etls[0].consumers == 2);
+  CHECK(s.etls[0].redis.sales_by_state);
+  CHECK(s.etls[0].postgres);
+  CHECK(s.workloads[0].ledger);
 }
 
 TEST_CASE("loader: --set overrides") {

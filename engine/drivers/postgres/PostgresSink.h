@@ -23,12 +23,17 @@ namespace kapture {
 struct PostgresSinkOptions {
   std::string url;     // "postgresql://user[:password]@host:port/db" (libpq URI)
   std::string run_id;  // stored with each transaction row (which run wrote it)
+  // Connect timeout (rounded up to whole seconds, at least 2: libpq's rule),
+  // and the longest any one call (a batch, a query) may wait for the server:
+  // past it the connection is shut down and the call fails as unreachable,
+  // so a paused (SIGSTOP) server cannot block a writer forever. <= 0: 5000.
   int timeout_ms = 5000;
 };
 
 class PostgresSink : public Sink {
  public:
   explicit PostgresSink(PostgresSinkOptions options);
+  ~PostgresSink() override;
   std::string name() const override { return "postgres"; }
   std::string endpoint() const override;  // host:port/db, no password
   Status connect() override;
@@ -44,7 +49,9 @@ class PostgresSink : public Sink {
   Result<nlohmann::json> query(const std::string& sql);
 
  private:
+  struct Watchdog;  // shuts the socket down when a call outlives timeout_ms
   Status ensure_connected();
+  void drop_connection();
   // Runs f (which may throw anything) and turns exceptions into errors: a
   // lost connection is dropped and reported as unreachable.
   template <typename T, typename F>
@@ -56,6 +63,8 @@ class PostgresSink : public Sink {
   std::string endpoint_;  // host:port/db, parsed once from the URL
   std::string password_;  // scrubbed from messages
   std::string conninfo_;  // the URL plus connect_timeout
+  std::unique_ptr<Watchdog> watchdog_;
+  int watch_fd_ = -1;  // a dup of the connection's socket, for the watchdog
 };
 
 }  // namespace kapture
