@@ -281,7 +281,8 @@ Status ChildProcess::start(std::vector<std::string> argv, const std::string& log
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return runtime_error("cannot fork for " + program_name(argv) + ": " + errno_text(errno));
-  if (pid == 0) exec_child(cargv.data(), log_fd.get(), null_fd.get(), report_write.get(), id->has_value() ? &**id : nullptr, parent);
+  const Identity* identity = id->has_value() ? &**id : nullptr;
+  if (pid == 0) exec_child(cargv.data(), log_fd.get(), null_fd.get(), report_write.get(), identity, parent);
 
   report_write.reset();
   ExecFailure failure{};

@@ -88,10 +88,12 @@ Status PostgresServer::start(int ready_timeout_ms) {
 
   auto postgres = find_binary("postgres", debian_postgres_bin_dirs(), "postgresql");
   if (!postgres) return postgres.error();
-  // initdb from the same installation: a data directory is tied to a major version.
-  std::string bin_dir = fs::path(*postgres).parent_path().string();
-  Result<std::string> initdb = bin_dir + "/initdb";
-  if (access(initdb->c_str(), X_OK) != 0) initdb = find_binary("initdb", {}, "postgresql");
+  // initdb from the same installation (a data directory is tied to a major
+  // version); PATH may hold a symlink, so look next to its target.
+  std::error_code ec;
+  fs::path real = fs::canonical(*postgres, ec);
+  Result<std::string> initdb = (ec ? fs::path(*postgres) : real).parent_path().string() + "/initdb";
+  if (access(initdb->c_str(), X_OK) != 0) initdb = find_binary("initdb", debian_postgres_bin_dirs(), "postgresql");
   if (!initdb) return initdb.error();
 
   // postgres refuses to run as root; as root both initdb and the server run
@@ -99,7 +101,8 @@ Status PostgresServer::start(int ready_timeout_ms) {
   std::string run_as = geteuid() == 0 ? "postgres" : "";
 
   char tmpl[] = "/tmp/kapture-pg.XXXXXX";
-  if (!mkdtemp(tmpl)) return runtime_error(std::string("cannot create a directory for postgres under /tmp: ") + std::strerror(errno));
+  if (!mkdtemp(tmpl))
+    return runtime_error(std::string("cannot create a directory for postgres under /tmp: ") + std::strerror(errno));
   dir_ = tmpl;  // mkdtemp makes it 0700; it holds the data directory, logs and the unix socket
   if (auto err = chown_to_user(dir_, run_as)) return err;
   auto port = free_loopback_port();
@@ -177,7 +180,8 @@ Status PostgresServer::wait_ready(int timeout_ms) {
     if (PQping(info.c_str()) == PQPING_OK) return std::nullopt;
     if (Clock::now() >= deadline) {
       process_.stop();
-      std::string msg = "postgres on port " + std::to_string(port_) + " was not ready within ";
+      std::string msg = "postgres on port ";
+      msg += std::to_string(port_) + " was not ready within ";
       msg += std::to_string(timeout_ms) + " ms (log: " + process_.log_file() + ")";
       return unreachable_error(msg);
     }

@@ -44,7 +44,8 @@ Status RedisServer::start(int ready_timeout_ms) {
   auto binary = find_binary("redis-server", {"/usr/bin", "/usr/local/bin", "/usr/sbin"}, "redis-server");
   if (!binary) return binary.error();
   char tmpl[] = "/tmp/kapture-redis.XXXXXX";
-  if (!mkdtemp(tmpl)) return runtime_error(std::string("cannot create a directory for redis-server under /tmp: ") + std::strerror(errno));
+  if (!mkdtemp(tmpl))
+    return runtime_error(std::string("cannot create a directory for redis-server under /tmp: ") + std::strerror(errno));
   dir_ = tmpl;
   auto port = free_loopback_port();
   if (!port) return port.error();
@@ -97,7 +98,8 @@ Status RedisServer::wait_ready(int timeout_ms) {
     if (answers_ping(port_)) return std::nullopt;
     if (Clock::now() >= deadline) {
       process_.stop();
-      std::string msg = "redis-server on port " + std::to_string(port_) + " did not answer PING within ";
+      std::string msg = "redis-server on port ";
+      msg += std::to_string(port_) + " did not answer PING within ";
       msg += std::to_string(timeout_ms) + " ms (log: " + process_.log_file() + ")";
       return unreachable_error(msg);
     }

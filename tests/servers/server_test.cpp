@@ -32,21 +32,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Gone, or a zombie nobody has reaped yet (a killed server's grandchildren
-// are reaped by init, not by us).
-bool process_gone(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return true;
-  char state = line[line.rfind(')') + 2];
-  return state == 'Z' || state == 'X';
-}
-
+// The state letter from /proc/<pid>/stat ('?' if there is no such process).
 char process_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string path = "/proc/";
+  path += std::to_string(pid);
+  path += "/stat";
+  std::ifstream in(path);
   std::string line;
   if (!std::getline(in, line)) return '?';
   return line[line.rfind(')') + 2];
+}
+
+// Gone, or a zombie nobody has reaped yet (a killed server's grandchildren
+// are reaped by init, not by us).
+bool process_gone(pid_t pid) {
+  char state = process_state(pid);
+  return state == '?' || state == 'Z' || state == 'X';
+}
+
+std::string expected_url(const char* prefix, int port, const char* suffix) {
+  std::string out = prefix;
+  out += std::to_string(port);
+  out += suffix;
+  return out;
 }
 
 std::string temp_dir() {
@@ -298,7 +306,7 @@ TEST_CASE("ChildProcess: run_as switches user when root; run_to_completion repor
 TEST_CASE("RedisServer: serves, keeps acknowledged writes across SIGKILL, pauses, cleans up") {
   RedisServer redis;
   REQUIRE_FALSE(redis.start());
-  CHECK(redis.url() == "redis://127.0.0.1:" + std::to_string(redis.port()) + "/0");
+  CHECK(redis.url() == expected_url("redis://127.0.0.1:", redis.port(), "/0"));
 
   std::string dir;
   {
@@ -352,7 +360,7 @@ TEST_CASE("RedisServer: restart before start is an error") {
 TEST_CASE("PostgresServer: serves the url, keeps committed rows across SIGKILL, pauses, cleans up") {
   PostgresServer pg;
   REQUIRE_FALSE(pg.start());
-  CHECK(pg.url() == "postgresql://kapture@127.0.0.1:" + std::to_string(pg.port()) + "/kapture");
+  CHECK(pg.url() == expected_url("postgresql://kapture@127.0.0.1:", pg.port(), "/kapture"));
 
   std::string data_dir;
   {

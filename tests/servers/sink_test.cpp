@@ -3,6 +3,7 @@
 // including redelivery of a batch and writes while the server is down.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -22,6 +23,14 @@ using json = nlohmann::json;
 namespace {
 
 using Sales = std::map<std::string, std::map<std::string, int64_t>>;
+
+// Concatenation by += (GCC 12 warns falsely on "literal" + std::string&&).
+template <typename... Parts>
+std::string cat(const Parts&... parts) {
+  std::string s;
+  ((s += parts), ...);
+  return s;
+}
 
 json location(const std::string& zip, const std::string& city, const std::string& state, const std::string& code,
               double lat, double lon) {
@@ -44,8 +53,8 @@ SinkRecord record(const std::string& id, int64_t created_ms, const std::string& 
   r.doc = json{{"id", id},
                {"created_ms", created_ms},
                {"dateTime", date_time},
-               {"store", {{"id", store_id}, {"name", "Store_" + std::to_string(store_id)}, {"location", store_loc}}},
-               {"customer", {{"id", customer_id}, {"name", "Customer " + std::to_string(customer_id)}, {"location", customer_loc}}},
+               {"store", {{"id", store_id}, {"name", cat("Store_", std::to_string(store_id))}, {"location", store_loc}}},
+               {"customer", {{"id", customer_id}, {"name", cat("Customer ", std::to_string(customer_id))}, {"location", customer_loc}}},
                {"products", products},
                {"total", total}};
   r.json = r.doc.dump();
@@ -188,7 +197,7 @@ TEST_CASE("RedisSink: set mode writes every record under its key, with the TTL")
   o.ttl_s = 120;
   RedisSink sink(o);
   CHECK(sink.name() == "redis");
-  CHECK(sink.endpoint() == "127.0.0.1:" + std::to_string(server.port()) + "/0");
+  CHECK(sink.endpoint() == cat("127.0.0.1:", std::to_string(server.port()), "/0"));
   REQUIRE_FALSE(sink.connect());
   REQUIRE_FALSE(sink.prepare());
 
@@ -351,6 +360,35 @@ TEST_CASE("RedisSink: a write while the server is down is unreachable; after res
   CHECK(*sink.count_set_keys() == 4);
 }
 
+TEST_CASE("RedisSink: a paused server makes write() time out as unreachable; after resume it succeeds") {
+  RedisServer server;
+  REQUIRE_FALSE(server.start());
+  RedisSinkOptions o = redis_options(server);
+  o.sales_by_state = true;
+  o.timeout_ms = 500;
+  RedisSink sink(o);
+  REQUIRE_FALSE(sink.connect());
+  REQUIRE_FALSE(sink.prepare());
+  auto batch = sample_batch();
+
+  REQUIRE_FALSE(server.pause());
+  auto t0 = std::chrono::steady_clock::now();
+  auto paused = sink.write(batch);
+  auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE_FALSE(server.resume());
+  REQUIRE_FALSE(paused);
+  CHECK(paused.error().kind == ErrorKind::Unreachable);
+  CHECK_MESSAGE(contains(paused.error().message, sink.endpoint()), paused.error().message);
+  CHECK(took < std::chrono::seconds(5));
+
+  REQUIRE_FALSE(sink.connect());
+  auto w = sink.write(batch);
+  REQUIRE_MESSAGE(w, (w ? "" : w.error().message));
+  // The paused server may have run the scripts after all once resumed.
+  CHECK(w->written + w->redelivered == 4);
+  CHECK(*sink.sales_by_state() == sample_sales());
+}
+
 TEST_CASE("RedisSink: connect() to a closed port and a wrong password are unreachable errors naming the endpoint") {
   RedisServer server;
   REQUIRE_FALSE(server.start());
@@ -412,7 +450,7 @@ TEST_CASE("RedisSink: command() converts replies to JSON") {
   CHECK(*sink3.command({"GET", "k"}) == json(nullptr));
   REQUIRE(sink3.command({"SET", "k", "three"}));
   CHECK(*sink.command({"GET", "k"}) == json("v"));
-  CHECK(sink3.endpoint() == "127.0.0.1:" + std::to_string(server.port()) + "/3");
+  CHECK(sink3.endpoint() == cat("127.0.0.1:", std::to_string(server.port()), "/3"));
 }
 
 // --- PostgresSink ------------------------------------------------------------
@@ -442,7 +480,7 @@ TEST_CASE("PostgresSink: normalized rows, idempotent redelivery, sales by state,
   o.run_id = "run-1";
   PostgresSink sink(o);
   CHECK(sink.name() == "postgres");
-  CHECK(sink.endpoint() == "127.0.0.1:" + std::to_string(server.port()) + "/kapture");
+  CHECK(sink.endpoint() == cat("127.0.0.1:", std::to_string(server.port()), "/kapture"));
   REQUIRE_FALSE(sink.connect());
   auto p1 = sink.prepare();
   REQUIRE_MESSAGE(!p1, (p1 ? p1->message : ""));
@@ -553,10 +591,10 @@ TEST_CASE("PostgresSink: a write while the server is down is unreachable, naming
   REQUIRE_FALSE(server.start());
   // Trust authentication ignores the password; it must still never show.
   PostgresSinkOptions o;
-  o.url = "postgresql://kapture:s3cret-pw@127.0.0.1:" + std::to_string(server.port()) + "/kapture";
+  o.url = cat("postgresql://kapture:s3cret-pw@127.0.0.1:", std::to_string(server.port()), "/kapture");
   o.run_id = "run-2";
   PostgresSink sink(o);
-  const std::string endpoint = "127.0.0.1:" + std::to_string(server.port()) + "/kapture";
+  const std::string endpoint = cat("127.0.0.1:", std::to_string(server.port()), "/kapture");
   CHECK(sink.endpoint() == endpoint);
   REQUIRE_FALSE(sink.connect());
   REQUIRE_FALSE(sink.prepare());
@@ -589,13 +627,51 @@ TEST_CASE("PostgresSink: a write while the server is down is unreachable, naming
   CHECK(count_rows(sink, "transaction_product") == 7);
 }
 
+TEST_CASE("PostgresSink: a paused server makes calls time out as unreachable; after resume they succeed") {
+  PostgresServer server;
+  REQUIRE_FALSE(server.start());
+  PostgresSinkOptions o;
+  o.url = server.url();
+  o.timeout_ms = 1500;
+  PostgresSink sink(o);
+  REQUIRE_FALSE(sink.connect());
+  REQUIRE_FALSE(sink.prepare());
+  auto batch = sample_batch();
+  REQUIRE(sink.write({batch[0]}));
+
+  REQUIRE_FALSE(server.pause());
+  auto t0 = std::chrono::steady_clock::now();
+  auto paused = sink.write(batch);
+  auto took = std::chrono::steady_clock::now() - t0;
+  auto reconnect = sink.connect();  // connect_timeout (2 s, libpq's minimum)
+  auto took_connect = std::chrono::steady_clock::now() - t0 - took;
+  REQUIRE_FALSE(server.resume());
+
+  REQUIRE_FALSE(paused);
+  CHECK(paused.error().kind == ErrorKind::Unreachable);
+  CHECK_MESSAGE(contains(paused.error().message, "no answer within 1500 ms"), paused.error().message);
+  CHECK_MESSAGE(contains(paused.error().message, sink.endpoint()), paused.error().message);
+  CHECK(took >= std::chrono::milliseconds(1400));
+  CHECK(took < std::chrono::seconds(5));
+  REQUIRE(reconnect);
+  CHECK(reconnect->kind == ErrorKind::Unreachable);
+  CHECK(took_connect < std::chrono::seconds(8));
+
+  REQUIRE_FALSE(sink.connect());
+  auto w = sink.write(batch);
+  REQUIRE_MESSAGE(w, (w ? "" : w.error().message));
+  CHECK(w->written == 3);  // the paused batch was rolled back
+  CHECK(w->redelivered == 1);
+  CHECK(*sink.sales_by_state() == sample_sales());
+}
+
 TEST_CASE("PostgresSink: connect() to a closed port is unreachable; errors never throw") {
   auto port = free_loopback_port();
   REQUIRE(port);
   PostgresSinkOptions o;
-  o.url = "postgresql://kapture:pw123456@127.0.0.1:" + std::to_string(*port) + "/somedb";
+  o.url = cat("postgresql://kapture:pw123456@127.0.0.1:", std::to_string(*port), "/somedb");
   PostgresSink sink(o);
-  CHECK(sink.endpoint() == "127.0.0.1:" + std::to_string(*port) + "/somedb");
+  CHECK(sink.endpoint() == cat("127.0.0.1:", std::to_string(*port), "/somedb"));
   auto err = sink.connect();
   REQUIRE(err);
   CHECK(err->kind == ErrorKind::Unreachable);
@@ -638,7 +714,7 @@ TEST_CASE("Redis and Postgres sinks agree on a large batch (pipelines, statement
     std::string state = states[store % 3];
     char zip[8];
     std::snprintf(zip, sizeof zip, "%05d", 10000 + store);
-    json loc = location(zip, "City " + std::to_string(store), state, "XX", 40.0 + store * 0.01, -100.0);
+    json loc = location(zip, cat("City ", std::to_string(store)), state, "XX", 40.0 + store * 0.01, -100.0);
     char czip[8];
     std::snprintf(czip, sizeof czip, "%05d", 20000 + i % 300);
     json cloc = location(czip, "Town", state, "XX", 41.0, -101.0);
@@ -650,7 +726,7 @@ TEST_CASE("Redis and Postgres sinks agree on a large batch (pipelines, statement
       products.push_back(product(cat, "Brand", "1 lb", 1.99, qty));
       expected[state][cat] += qty;
     }
-    batch.push_back(record("bulk-" + std::to_string(i), 1735689600000 + i, "2025-01-01T00:00:00.000Z", store, loc,
+    batch.push_back(record(cat("bulk-", std::to_string(i)), 1735689600000 + i, "2025-01-01T00:00:00.000Z", store, loc,
                            1000 + i % 300, cloc, products, 9.99));
   }
 

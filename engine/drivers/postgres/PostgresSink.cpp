@@ -1,13 +1,19 @@
 #include "drivers/postgres/PostgresSink.h"
 
 #include <libpq-fe.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -212,18 +218,96 @@ PostgresSink::PostgresSink(PostgresSinkOptions options) : options_(std::move(opt
 
 std::string PostgresSink::endpoint() const { return endpoint_; }
 
-Error PostgresSink::failure(const char* doing, const char* what, bool lost) {
+int PostgresSink::call_timeout_ms() const { return options_.timeout_ms > 0 ? options_.timeout_ms : 5000; }
+
+// One thread per sink, started on first use, idle unless a call is running.
+// When a call outlives its deadline it shuts the socket down (through a dup
+// of the descriptor, so it can never touch a descriptor number libpq has
+// closed and something else reused): libpq's wait returns, the call fails.
+struct PostgresSink::Watchdog {
+  using Clock = std::chrono::steady_clock;
+  std::mutex m;
+  std::condition_variable cv;
+  bool stop = false, armed = false, fired = false;
+  int fd = -1;
+  Clock::time_point deadline;
+  std::thread thread;
+
+  Watchdog() : thread([this] { loop(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      stop = true;
+    }
+    cv.notify_all();
+    thread.join();
+  }
+  void loop() {
+    std::unique_lock<std::mutex> lock(m);
+    while (!stop) {
+      if (!armed) {
+        cv.wait(lock);
+      } else if (Clock::now() >= deadline) {
+        ::shutdown(fd, SHUT_RDWR);
+        fired = true;
+        armed = false;
+      } else {
+        cv.wait_until(lock, deadline);
+      }
+    }
+  }
+  void arm(int socket_fd, int ms) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      armed = true;
+      fired = false;
+      fd = socket_fd;
+      deadline = Clock::now() + std::chrono::milliseconds(ms);
+    }
+    cv.notify_all();
+  }
+  // True when it fired since arm(); no shutdown happens after this returns.
+  bool disarm() {
+    std::lock_guard<std::mutex> lock(m);
+    armed = false;
+    bool f = fired;
+    fired = false;
+    return f;
+  }
+};
+
+PostgresSink::~PostgresSink() {
+  watchdog_.reset();
+  drop_connection();
+}
+
+void PostgresSink::arm_watchdog() {
+  if (watch_fd_ < 0) return;
+  if (!watchdog_) watchdog_ = std::make_unique<Watchdog>();
+  watchdog_->arm(watch_fd_, call_timeout_ms());
+}
+
+bool PostgresSink::disarm_watchdog() { return watchdog_ && watchdog_->disarm(); }
+
+void PostgresSink::drop_connection() {
+  disarm_watchdog();
+  conn_.reset();
+  if (watch_fd_ >= 0) ::close(watch_fd_);
+  watch_fd_ = -1;
+}
+
+Error PostgresSink::failure(const char* doing, const std::string& what, bool lost) {
   std::string msg = "postgres ";
   msg += endpoint_;
   msg += ": ";
   msg += doing;
   msg += ": ";
-  std::string detail = what ? what : "unknown error";
+  std::string detail = what.empty() ? std::string("unknown error") : what;
   // libpq quotes a URL it cannot parse: show the URL as given, not with our additions.
   replace_all(detail, conninfo_, options_.url);
   msg += clean_message(detail, password_);
   if (lost) {
-    conn_.reset();
+    drop_connection();
     return unreachable_error(msg);
   }
   return runtime_error(msg);
@@ -238,35 +322,61 @@ Result<T> PostgresSink::guarded(const char* doing, F&& f) {
       return false;
     }
   };
+  arm_watchdog();
+  std::string what;
+  bool lost = false;
   try {
-    return f();
+    Result<T> r = f();
+    if (disarm_watchdog()) drop_connection();  // fired as the call finished: the result stands, the connection is gone
+    return r;
   } catch (const pqxx::broken_connection& e) {
-    return failure(doing, e.what(), true);
+    what = e.what();
+    lost = true;
   } catch (const pqxx::in_doubt_error& e) {
-    return failure(doing, e.what(), true);
+    what = e.what();
+    lost = true;
   } catch (const pqxx::statement_completion_unknown& e) {
-    return failure(doing, e.what(), true);
+    what = e.what();
+    lost = true;
   } catch (const BadRecord& e) {
-    return failure(doing, e.message.c_str(), false);
+    what = e.message;
   } catch (const std::exception& e) {
-    return failure(doing, e.what(), !open());
+    what = e.what();
+    lost = !open();
   } catch (...) {
-    return failure(doing, "unknown exception", !open());
+    what = "unknown exception";
+    lost = !open();
   }
+  if (disarm_watchdog()) {
+    std::string timed_out = "no answer within ";
+    timed_out += std::to_string(call_timeout_ms());
+    timed_out += " ms (server paused or overloaded?); ";
+    timed_out += what;
+    what = std::move(timed_out);
+    lost = true;
+  }
+  return failure(doing, what, lost);
 }
 
 Status PostgresSink::connect() {
-  conn_.reset();
+  drop_connection();
   auto r = guarded<bool>("cannot connect", [&]() -> Result<bool> {
-    auto c = std::make_unique<pqxx::connection>(conninfo_);
-    pqxx::nontransaction n(*c);
+    conn_ = std::make_unique<pqxx::connection>(conninfo_);
+    // A broken connection must fail the call (and be replaced by connect()),
+    // not be silently reopened by libpqxx on a new socket.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn_->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+    watch_fd_ = ::dup(conn_->sock());
+    arm_watchdog();
+    pqxx::nontransaction n(*conn_);
     n.exec("SET client_min_messages TO warning");  // no NOTICEs on stderr
     n.commit();
-    conn_ = std::move(c);
     return true;
   });
   if (!r) {
-    conn_.reset();
+    drop_connection();
     Error e = r.error();
     e.kind = ErrorKind::Unreachable;
     return e;
@@ -283,7 +393,10 @@ Status PostgresSink::prepare() {
   if (auto err = ensure_connected()) return err;
   auto r = guarded<bool>("creating the schema", [&]() -> Result<bool> {
     pqxx::work txn(*conn_);
-    txn.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kSchemaLockKey) + ")");
+    std::string lock = "SELECT pg_advisory_xact_lock(";
+    lock += std::to_string(kSchemaLockKey);
+    lock += ')';
+    txn.exec(lock);
     txn.exec(kSchema);
     txn.commit();
     return true;

@@ -56,7 +56,10 @@ class PostgresSink : public Sink {
   // lost connection is dropped and reported as unreachable.
   template <typename T, typename F>
   Result<T> guarded(const char* doing, F&& f);
-  Error failure(const char* doing, const char* what, bool lost);
+  Error failure(const char* doing, const std::string& what, bool lost);
+  int call_timeout_ms() const;
+  void arm_watchdog();
+  bool disarm_watchdog();  // true when the watchdog fired
 
   PostgresSinkOptions options_;
   std::unique_ptr<pqxx::connection> conn_;

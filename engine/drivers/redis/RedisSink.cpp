@@ -383,7 +383,15 @@ Error RedisSink::io_error(const std::string& doing) {
   msg += doing;
   msg += ": ";
   if (ctx_ && ctx_->err) {
-    msg += ctx_->errstr;
+    std::string reason = ctx_->errstr;
+    if (reason.find("temporarily unavailable") != std::string::npos ||
+        reason.find("timed out") != std::string::npos) {  // the socket timeout (EAGAIN)
+      msg += "no answer within ";
+      msg += std::to_string(options_.timeout_ms > 0 ? options_.timeout_ms : 5000);
+      msg += " ms (server paused or overloaded?)";
+    } else {
+      msg += reason;
+    }
   } else {
     msg += "connection lost";
   }

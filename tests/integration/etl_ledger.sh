@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The ETL pipeline against real redis-server and PostgreSQL (started by the
+# engine): Redis killed and restarted, PostgreSQL killed and restarted, an ETL
+# consumer crashing - each must end with nothing lost, duplicated or
+# unexpected and Redis aggregates equal to PostgreSQL sums. A lossy transform
+# must make the ledger name exactly the records it dropped, and poison records
+# must be dead-lettered without stopping the pipeline.
+set -uo pipefail
+ENGINE=$1
+SRC=$2
+. "$SRC/tests/integration/lib.sh"
+F="$SRC/tests/integration/fixtures"
+
+run_case() {  # run_case NAME ARGS... -> exit code; results in $work/NAME
+  local name=$1; shift
+  "$ENGINE" run "$F/etl.yaml" --results "$work/$name" "$@" >"$work/$name.out" 2>"$work/$name.err"
+}
+summary_of() { ls "$work/$1"/*/summary.json 2>/dev/null | head -1; }
+
+ledger_clean() {  # ledger_clean NAME: the ledger checked and found nothing wrong
+  local s
+  s=$(summary_of "$1")
+  [ -n "$s" ] && [ "$(json "$s" "j['ledger']['checked'] and j['ledger']['lost'] == 0 and j['ledger']['duplicates'] == 0 and j['ledger']['unexpected'] == 0 and j['ledger']['aggregate_mismatches'] == 0 and j['ledger']['acked'] > 3000 and j['ledger']['rows'] == j['ledger']['acked']")" = True ]
+}
+chaos_undone() {  # chaos_undone NAME VERB
+  local s
+  s=$(summary_of "$1")
+  [ -n "$s" ] && [ "$(json "$s" "len(j['chaos']) == 1 and j['chaos'][0]['verb'] == '$2' and j['chaos'][0]['undone']")" = True ]
+}
+
+run_case plain; rc=$?
+check "pipeline without faults: exit 0" test $rc = 0
+check "pipeline without faults: ledger clean" ledger_clean plain
+check "the engine removed the servers it started" test -z "$(pgrep -f "$work/plain" || true)"
+
+run_case redis --set 'timeline.load.steps=[{at: 2s, chaos: redis-kill, for: 2s}]'; rc=$?
+check "Redis killed and restarted: exit 0" test $rc = 0
+check "Redis killed and restarted: ledger clean" ledger_clean redis
+check "Redis killed and restarted: injection undone" chaos_undone redis redis-kill
+s=$(summary_of redis)
+[ -n "$s" ] && check "Redis killed and restarted: writes failed and were retried" test "$(json "$s" "j['run']['counters']['etl.sink_errors'] > 0")" = True
+
+run_case postgres --set 'timeline.load.steps=[{at: 2s, chaos: postgres-kill, for: 3s}]'; rc=$?
+check "PostgreSQL killed and restarted: exit 0" test $rc = 0
+check "PostgreSQL killed and restarted: ledger clean" ledger_clean postgres
+check "PostgreSQL killed and restarted: injection undone" chaos_undone postgres postgres-kill
+
+run_case crash --set 'timeline.load.steps=[{at: 2s, chaos: consumer-crash, workload: etl, for: 3s}]'; rc=$?
+check "ETL consumer crash and restart: exit 0" test $rc = 0
+check "ETL consumer crash and restart: ledger clean" ledger_clean crash
+s=$(summary_of crash)
+[ -n "$s" ] && check "ETL consumer crash: the group rebalanced" test "$(json "$s" "j['run']['counters']['etl.rebalances'] > 2")" = True
+
+# Lossy on purpose: exactly the multiples of 1000 must be reported lost.
+run_case lossy --set 'workloads.etl.transform={lua: drop-every-1000.lua}'; rc=$?
+check "lossy transform: the run fails (exit 1)" test $rc = 1
+s=$(summary_of lossy)
+check "lossy transform: summary written" test -n "$s"
+if [ -n "$s" ]; then
+  # One producer thread: sequence numbers are 0..acked-1, so the dropped ones
+  # are the multiples of 1000 below that.
+  check "lossy transform: the ledger names exactly the dropped ids" test "$(json "$s" \
+    "sorted(int(i.rsplit('-', 1)[1]) for i in j['ledger']['lost_ids']) == list(range(0, j['ledger']['acked'], 1000)) and j['ledger']['lost'] >= 3")" = True
+  check "lossy transform: filtered count equals lost count" test "$(json "$s" "j['run']['counters']['etl.filtered'] == j['ledger']['lost']")" = True
+  check "lossy transform: the FAIL names ledger.lost" grep -q "FAIL   ledger.lost == 0" "$work/lossy.out"
+fi
+
+# Poison records: a second producer writes non-JSON into the same topics.
+run_case poison --set 'workloads.junk={type: kafka-producer, payload: {value: "not json"}, topic: bps.texas}' \
+  --set 'timeline.load.load.junk=20/s' --set 'expect=["ledger.lost == 0", "ledger.unexpected == 0"]'; rc=$?
+check "poison records: the pipeline goes on (exit 0)" test $rc = 0
+s=$(summary_of poison)
+if [ -n "$s" ]; then
+  check "poison records: every one dead-lettered" test "$(json "$s" "j['run']['counters']['etl.dead_letter'] == j['run']['counters']['produce.acked'] - j['ledger']['acked'] and j['run']['counters']['etl.dead_letter'] > 100")" = True
+  check "poison records: listed with topic, partition, offset" test "$(json "$s" "j['dead_letters'][0]['topic'] == 'bps.texas' and j['dead_letters'][0]['reason'] == 'not JSON'")" = True
+fi
+finish
