@@ -15,6 +15,8 @@
 #include "cli/SignalWatcher.h"
 #include "etl/LedgerCheck.h"
 #include "lua/LuaTransform.h"
+#include "lua/LuaState.h"
+#include "slo/LuaAssertion.h"
 #include "targets/StoreServers.h"
 #include "workloads/EtlWorkload.h"
 #include "lua/LuaRecordGenerator.h"
@@ -107,6 +109,20 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
     if (!e.transform) continue;
     if (auto err = probe_transform(*e.transform, e.allow, p.scenario.seed)) errors.push_back(*err);
   }
+  for (const auto& ex : p.scenario.expectations) {
+    if (!ex.lua) continue;
+    // Syntax errors and missing functions now, not after the run.
+    LuaState probe(LuaSandbox{});
+    if (auto err = probe.run_file(ex.lua->lua_path, ex.lua->display_path)) {
+      errors.push_back(*err);
+      continue;
+    }
+    lua_getglobal(probe.get(), ex.lua->function.c_str());
+    if (!lua_isfunction(probe.get(), -1))
+      errors.push_back(usage_error("the script defines no function '" + ex.lua->function + "' (a Lua expectation calls " +
+                                       ex.lua->function + "(ctx) after the run)",
+                                   SourceLocation{ex.lua->display_path, 0, 0}));
+  }
   // ledger.* needs a producer that keeps the ledger and PostgreSQL to check against.
   bool etl_pg = false;
   for (const auto& e : p.scenario.etls) etl_pg = etl_pg || e.postgres;
@@ -191,8 +207,9 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
 
   std::optional<LedgerReport> ledger;
   std::vector<DeadLetter> dead_letters;
+  std::map<size_t, LuaOutcome> lua_outcomes;
   auto finish = [&](const RunRecord& run) {
-    Verdict verdict = judge(plan, run, metrics);
+    Verdict verdict = judge(plan, run, metrics, lua_outcomes);
     ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters};
     if (auto err = write_summary_json((dir / "summary.json").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
     if (auto err = write_timeseries_csv((dir / "timeseries.csv").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
@@ -276,6 +293,27 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   }
   for (auto& e : etls)
     for (const auto& d : e->dead_letters()) dead_letters.push_back(d);
+  // Lua expectations read the stores and the metrics after everything settled.
+  if (!run.interrupted) {
+    std::unique_ptr<RedisSink> redis;
+    std::unique_ptr<PostgresSink> pg;
+    if (!stores.redis().empty())
+      if (auto o = parse_redis_url(stores.redis())) {
+        redis = std::make_unique<RedisSink>(*o);
+        if (redis->connect()) redis.reset();
+      }
+    if (!stores.postgres().empty()) {
+      pg = std::make_unique<PostgresSink>(PostgresSinkOptions{stores.postgres(), "", 10000});
+      if (pg->connect()) pg.reset();
+    }
+    LuaAssertionContext actx{redis.get(), pg.get(), &metrics, phase_windows(run), run_window(run)};
+    for (size_t i = 0; i < scenario.expectations.size(); ++i) {
+      const auto& e = scenario.expectations[i];
+      if (!e.lua) continue;
+      auto r = run_lua_assertion(*e.lua, {}, actx);
+      lua_outcomes[i] = LuaOutcome{r.pass, r.message};
+    }
+  }
   producers.clear();
   etls.clear();
   int rc = finish(run);

@@ -139,7 +139,7 @@ std::string format_plan(const Plan& plan) {
     o << "records: " << name << " " << (n < 0 ? std::string("unbounded (max rate)") : "about " + std::to_string(n)) << "\n";
   if (!s.expectations.empty()) {
     o << "expect:\n";
-    for (const auto& e : s.expectations) o << "  " << e.expr.text << "\n";
+    for (const auto& e : s.expectations) o << "  " << e.text() << "\n";
   }
   return o.str();
 }

@@ -102,6 +102,13 @@ nlohmann::json build_summary(const ReportInput& in) {
   j["expectations"] = nlohmann::json::array();
   for (const auto& e : in.verdict.expectations) {
     nlohmann::json ej = {{"expect", e.text}, {"pass", e.pass}, {"line", e.where.line}};
+    if (e.lua) {
+      ej["lua"] = true;
+      ej["measured_text"] = e.message;
+      ej["threshold_text"] = "ok";
+      j["expectations"].push_back(ej);
+      continue;
+    }
     if (e.no_data) ej["measured"] = nullptr;
     else ej["measured"] = e.measured;
     ej["measured_text"] = e.no_data ? "no data" : format_slo_value(e.measured, e.dim);
@@ -213,8 +220,13 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
     for (const auto& e : in.verdict.expectations) {
       std::string measured = e.no_data ? "no data" : format_slo_value(e.measured, e.dim);
       std::string threshold = e.cmp + " " + format_slo_value(e.threshold, e.dim);
+      if (e.lua) {
+        measured = "";
+        threshold = "ok";
+      }
       std::snprintf(buf, sizeof buf, "  %-6s %-52s %14s %16s\n", e.pass ? "PASS" : "FAIL", e.text.c_str(), measured.c_str(), threshold.c_str());
       o << buf;
+      if (e.lua && !e.message.empty()) o << "         " << e.message << "\n";
     }
   }
   o << "\n" << in.verdict.headline << "  (exit " << in.verdict.exit_code << ")\n";

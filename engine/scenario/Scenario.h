@@ -152,8 +152,10 @@ struct PhaseSpec {
 };
 
 struct ExpectationSpec {
-  SloExpression expr;
+  SloExpression expr;                 // unless `lua` is set
+  std::optional<GeneratorSpec> lua;   // a Lua assertion: function(ctx) -> ok, message
   SourceLocation where;
+  std::string text() const { return lua ? "lua " + lua->display_path + ":" + lua->function + "()" : expr.text; }
 };
 
 struct Scenario {

@@ -901,6 +901,14 @@ class Loader {
     std::vector<std::string> phase_names;
     for (const auto& p : s.phases) phase_names.push_back(p.name);
     for (const auto& item : n) {
+      if (item.IsMap()) {
+        // {lua: lua/assertions.lua, function: check}: the scenario's own invariant.
+        ExpectationSpec spec;
+        spec.lua = *lua_function(item, "a Lua expectation", "check");
+        spec.where = at(item);
+        s.expectations.push_back(spec);
+        continue;
+      }
       std::string text = scalar_string(item, "an expectation");
       if (text.empty()) continue;
       auto e = parse_slo(text);
@@ -917,7 +925,7 @@ class Loader {
         expression_error(item, err);
         ok = false;
       }
-      if (ok) s.expectations.push_back(ExpectationSpec{*e, at(item)});
+      if (ok) s.expectations.push_back(ExpectationSpec{*e, std::nullopt, at(item)});
     }
   }
 

@@ -15,12 +15,26 @@ std::map<std::string, SecondWindow> phase_windows(const RunRecord& run) {
 
 SecondWindow run_window(const RunRecord& run) { return SecondWindow{0, (run.end_us + 999999) / 1000000 + 1}; }
 
-Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics) {
+Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics, const std::map<size_t, LuaOutcome>& lua) {
   Verdict v;
   auto windows = phase_windows(run);
   MetricsSloData data(metrics, windows, run_window(run));
   int failed = 0;
-  for (const auto& e : plan.scenario->expectations) {
+  for (size_t i = 0; i < plan.scenario->expectations.size(); ++i) {
+    const auto& e = plan.scenario->expectations[i];
+    if (e.lua) {
+      ExpectationResult r;
+      r.text = e.text();
+      r.where = e.where;
+      r.lua = true;
+      auto it = lua.find(i);
+      r.no_data = it == lua.end();
+      r.pass = !r.no_data && it->second.pass;
+      r.message = r.no_data ? "not run" : it->second.message;
+      if (!r.pass) ++failed;
+      v.expectations.push_back(r);
+      continue;
+    }
     SloOutcome o = evaluate_slo(e.expr, data);
     ExpectationResult r;
     r.text = e.expr.text;

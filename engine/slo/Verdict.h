@@ -20,6 +20,8 @@ struct ExpectationResult {
   double threshold = 0;
   SloDimension dim = SloDimension::Number;
   std::string cmp;
+  bool lua = false;
+  std::string message;  // a Lua expectation's own words
 };
 
 // Achieved against intended sends in a phase. A generator that dropped more
@@ -54,6 +56,13 @@ struct Verdict {
 std::map<std::string, SecondWindow> phase_windows(const RunRecord& run);
 SecondWindow run_window(const RunRecord& run);
 
-Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics);
+// Outcomes of Lua expectations, by their index in scenario.expectations
+// (they run against the stores, so the caller runs them).
+struct LuaOutcome {
+  bool pass = false;
+  std::string message;
+};
+
+Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics, const std::map<size_t, LuaOutcome>& lua = {});
 
 }  // namespace kapture

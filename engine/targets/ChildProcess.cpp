@@ -278,10 +278,10 @@ Status ChildProcess::start(std::vector<std::string> argv, const std::string& log
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
 
+  const Identity* identity = id->has_value() ? &**id : nullptr;
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return runtime_error("cannot fork for " + program_name(argv) + ": " + errno_text(errno));
-  const Identity* identity = id->has_value() ? &**id : nullptr;
   if (pid == 0) exec_child(cargv.data(), log_fd.get(), null_fd.get(), report_write.get(), identity, parent);
 
   report_write.reset();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, shortened, on the embedded target: checks the verdict and the
-# summary, that both chaos injections happened and were undone, and reads the
-# produced records back from the mock cluster with kcat: their count must
-# match what the engine says was acknowledged, with no duplicates.
+# summary, that both chaos injections happened and were undone, that the ETL
+# put every acknowledged transaction into PostgreSQL once (the ledger) with
+# Redis aggregates matching, and reads the produced records back from the mock
+# cluster with kcat: their count must match what the engine says was
+# acknowledged, with no duplicates.
 set -uo pipefail
 ENGINE=$1
 SRC=$2
@@ -40,6 +42,11 @@ check "events.jsonl has both injections and undos" test "$(grep -c '"type":"chao
 check "undo journal has nothing pending" test "$(grep -c '"state":"pending"' "$dir/undo-journal.jsonl")" = "$(grep -c '"state":"done"' "$dir/undo-journal.jsonl")"
 check "timeseries.csv has a row per second" test "$(($(wc -l <"$dir/timeseries.csv") - 1))" -ge 20
 check "every expectation has a measured value" test "$(json "$summary" "all(e['measured'] is not None for e in j['expectations'])")" = True
+
+check "ledger: every acknowledged transaction is in PostgreSQL once" test "$(json "$summary" "j['ledger']['checked'] and j['ledger']['lost'] == 0 and j['ledger']['duplicates'] == 0 and j['ledger']['rows'] == j['ledger']['acked'] == j['run']['counters']['produce.acked']")" = True
+check "ledger: Redis aggregates equal PostgreSQL sums" test "$(json "$summary" "j['ledger']['aggregate_mismatches']")" = 0
+check "etl wrote every record and committed" test "$(json "$summary" "j['run']['counters']['etl.written'] >= j['run']['counters']['produce.acked'] and j['run']['counters']['etl.commits'] > 0")" = True
+check "etl end-to-end latency reported per phase" test "$(json "$summary" "j['phases'][1]['metrics']['histograms']['etl.latency']['count'] > 0")" = True
 
 acked=$(json "$summary" "j['run']['counters']['produce.acked']")
 failed=$(json "$summary" "j['run']['counters']['produce.failed']")

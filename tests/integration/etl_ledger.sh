@@ -28,10 +28,15 @@ chaos_undone() {  # chaos_undone NAME VERB
   [ -n "$s" ] && [ "$(json "$s" "len(j['chaos']) == 1 and j['chaos'][0]['verb'] == '$2' and j['chaos'][0]['undone']")" = True ]
 }
 
+before=$(ls -d /tmp/kapture-redis.* /tmp/kapture-pg.* 2>/dev/null | sort)
 run_case plain; rc=$?
 check "pipeline without faults: exit 0" test $rc = 0
 check "pipeline without faults: ledger clean" ledger_clean plain
-check "the engine removed the servers it started" test -z "$(pgrep -f "$work/plain" || true)"
+s=$(summary_of plain)
+[ -n "$s" ] && check "pipeline without faults: the Lua assertion passed with its message" test "$(json "$s" "[e for e in j['expectations'] if e.get('lua')][0]['pass'] and 'agree' in [e for e in j['expectations'] if e.get('lua')][0]['measured_text']")" = True
+after=$(ls -d /tmp/kapture-redis.* /tmp/kapture-pg.* 2>/dev/null | sort)
+check "the engine removed the directories of the servers it started" test "$before" = "$after"
+check "no server the engine started is left running" test -z "$(pgrep -f '/tmp/kapture-(redis|pg)\.' || true)"
 
 run_case redis --set 'timeline.load.steps=[{at: 2s, chaos: redis-kill, for: 2s}]'; rc=$?
 check "Redis killed and restarted: exit 0" test $rc = 0
@@ -63,6 +68,7 @@ if [ -n "$s" ]; then
     "sorted(int(i.rsplit('-', 1)[1]) for i in j['ledger']['lost_ids']) == list(range(0, j['ledger']['acked'], 1000)) and j['ledger']['lost'] >= 3")" = True
   check "lossy transform: filtered count equals lost count" test "$(json "$s" "j['run']['counters']['etl.filtered'] == j['ledger']['lost']")" = True
   check "lossy transform: the FAIL names ledger.lost" grep -q "FAIL   ledger.lost == 0" "$work/lossy.out"
+  check "lossy transform: the Lua assertion sees it too" test "$(json "$s" "[e for e in j['expectations'] if e.get('lua')][0]['pass'] == False and 'acknowledged' in [e for e in j['expectations'] if e.get('lua')][0]['measured_text']")" = True
 fi
 
 # Poison records: a second producer writes non-JSON into the same topics.

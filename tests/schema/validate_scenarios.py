@@ -4,9 +4,12 @@
 Usage (from anywhere):
     /usr/bin/python3 tests/schema/validate_scenarios.py [scenario.yaml ...]
 
-With no arguments every scenarios/*.yaml in the repository is checked. The
-script also checks the schema itself and asserts that a set of deliberately
-invalid inline documents is rejected (each at the expected place).
+With no arguments every scenarios/*.yaml, bench/*.yaml and
+tests/integration/fixtures/*.yaml in the repository is checked, except the
+fixtures whose name starts with `bad` (deliberately invalid). The script also
+checks the schema itself, that a set of valid inline documents is accepted and
+that a set of deliberately invalid inline documents is rejected (each at the
+expected place).
 
 Needs the Debian packages python3-jsonschema and python3-yaml
 (`apt-get install -y python3-jsonschema python3-yaml`). Use /usr/bin/python3:
@@ -30,6 +33,8 @@ except ImportError as exc:  # pragma: no cover
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SCHEMA_PATH = os.path.join(ROOT, "schemas", "scenario.schema.json")
+# Checked when no files are given; fixtures named bad* are deliberately invalid.
+DEFAULT_FILES = ["scenarios/*.yaml", "bench/*.yaml", "tests/integration/fixtures/*.yaml"]
 
 
 def fmt_path(path):
@@ -105,6 +110,26 @@ def phase(doc):
 
 def workload(doc):
     return doc["workloads"]["w"]
+
+
+def etl(doc):
+    return doc["workloads"]["e"]
+
+
+# BASE plus Redis and PostgreSQL in the topology and a minimal etl workload
+# `e` writing to PostgreSQL.
+def with_etl(fn=None):
+    def build(d):
+        d["topology"].update(redis={}, postgres={})
+        d["workloads"]["e"] = {"type": "etl", "topics": "t", "postgres": True}
+        if fn:
+            fn(d)
+    return mutate(build)
+
+
+def with_step(**fields):
+    """BASE (with the etl workload) whose only step is replaced by `fields`."""
+    return with_etl(lambda d: phase(d).update(steps=[dict({"at": "1s", "for": "2s"}, **fields)]))
 
 
 # (description, document, path where the violation must be reported)
@@ -193,6 +218,86 @@ INVALID = [
      ("topology", "kafka", "topics", 0, "configs", "retention.ms")),
     ("unknown key in a phase",
      mutate(lambda d: phase(d).update(duraton="5s")), ("timeline", 0)),
+    # --- stores, etl workloads, until lists, store and consumer chaos ---
+    ("etl without topics",
+     with_etl(lambda d: etl(d).pop("topics")), ("workloads", "e")),
+    ("etl with an unknown key (threads)",
+     with_etl(lambda d: etl(d).update(threads=2)), ("workloads", "e")),
+    ("etl with a producer key (topic)",
+     with_etl(lambda d: etl(d).update(topic="t")), ("workloads", "e")),
+    ("etl with ledger (a producer key)",
+     with_etl(lambda d: etl(d).update(ledger=True)), ("workloads", "e")),
+    ("etl without a sink",
+     with_etl(lambda d: etl(d).pop("postgres")), ("workloads", "e")),
+    ("etl with postgres: false and no redis",
+     with_etl(lambda d: etl(d).update(postgres=False)), ("workloads", "e")),
+    ("etl topics an empty list",
+     with_etl(lambda d: etl(d).update(topics=[])), ("workloads", "e", "topics")),
+    ("etl topics with a nested list",
+     with_etl(lambda d: etl(d).update(topics=["t", ["u"]])), ("workloads", "e", "topics", 1)),
+    ("etl consumers 65",
+     with_etl(lambda d: etl(d).update(consumers=65)), ("workloads", "e", "consumers")),
+    ("etl batch 0",
+     with_etl(lambda d: etl(d).update(batch=0)), ("workloads", "e", "batch")),
+    ("etl batch_wait without a unit",
+     with_etl(lambda d: etl(d).update(batch_wait="50")), ("workloads", "e", "batch_wait")),
+    ("etl transform without lua",
+     with_etl(lambda d: etl(d).update(transform={"function": "f"})), ("workloads", "e", "transform")),
+    ("etl redis given as true",
+     with_etl(lambda d: etl(d).update(redis=True)), ("workloads", "e", "redis")),
+    ("etl redis with an unknown key (mode)",
+     with_etl(lambda d: etl(d).update(redis={"mode": "hash"})), ("workloads", "e", "redis")),
+    ("etl unknown aggregate",
+     with_etl(lambda d: etl(d).update(redis={"aggregates": ["sales_by_city"]})),
+     ("workloads", "e", "redis", "aggregates", 0)),
+    ("etl allow unknown Lua library",
+     with_etl(lambda d: etl(d).update(allow=["debug"])), ("workloads", "e", "allow", 0)),
+    ("etl redis sink without topology.redis",
+     with_etl(lambda d: (etl(d).update(redis={}), d["topology"].pop("redis"))), ("topology",)),
+    ("etl postgres sink without topology.postgres",
+     with_etl(lambda d: d["topology"].pop("postgres")), ("topology",)),
+    ("ledger not a boolean",
+     mutate(lambda d: workload(d).update(ledger=1)), ("workloads", "w", "ledger")),
+    ("topology.redis url with the wrong scheme",
+     mutate(lambda d: d["topology"].update(redis={"url": "http://localhost:6379"})),
+     ("topology", "redis", "url")),
+    ("topology.postgres url with the wrong scheme",
+     mutate(lambda d: d["topology"].update(postgres={"url": "mysql://localhost/db"})),
+     ("topology", "postgres", "url")),
+    ("topology.redis with an unknown key (host)",
+     mutate(lambda d: d["topology"].update(redis={"host": "localhost"})), ("topology", "redis")),
+    ("topology.postgres given as a URL string",
+     mutate(lambda d: d["topology"].update(postgres="postgresql://localhost/db")), ("topology", "postgres")),
+    ("until as an empty list",
+     mutate(lambda d: (phase(d).pop("duration"), phase(d).update(until=[], timeout="5s"))),
+     ("timeline", 0, "until")),
+    ("until list with an empty condition",
+     mutate(lambda d: (phase(d).pop("duration"), phase(d).update(until=["last(etl.lag) == 0", ""], timeout="5s"))),
+     ("timeline", 0, "until", 1)),
+    ("until with duration",
+     mutate(lambda d: phase(d).update(until="last(produce.in_flight) == 0", timeout="5s")), ("timeline", 0)),
+    ("consumer-crash without workload",
+     with_step(chaos="consumer-crash"), ("timeline", 0, "steps", 0)),
+    ("workload on broker-down",
+     mutate(lambda d: step(d).update(workload="e")), ("timeline", 0, "steps", 0)),
+    ("workload on redis-kill",
+     with_step(chaos="redis-kill", workload="e"), ("timeline", 0, "steps", 0)),
+    ("redis-kill with broker",
+     with_step(chaos="redis-kill", broker=1), ("timeline", 0, "steps", 0)),
+    ("consumer-crash with broker",
+     with_step(chaos="consumer-crash", workload="e", broker="random"), ("timeline", 0, "steps", 0)),
+    ("delay on postgres-pause",
+     with_step(chaos="postgres-pause", delay="40ms"), ("timeline", 0, "steps", 0)),
+    ("redis-pause without topology.redis",
+     mutate(lambda d: phase(d).update(steps=[{"at": "1s", "chaos": "redis-pause", "for": "2s"}])), ("topology",)),
+    ("postgres-kill without topology.postgres",
+     mutate(lambda d: phase(d).update(steps=[{"at": "1s", "chaos": "postgres-kill", "for": "2s"}])), ("topology",)),
+    ("redis-kill on a Redis given by url",
+     mutate(lambda d: (d["topology"].update(redis={"url": "redis://127.0.0.1:6379"}),
+                       step(d).update(chaos="redis-kill"), step(d).pop("broker"))), ("topology", "redis")),
+    ("postgres-pause on a PostgreSQL given by url",
+     mutate(lambda d: (d["topology"].update(postgres={"url": "postgresql://localhost/db"}),
+                       step(d).update(chaos="postgres-pause"), step(d).pop("broker"))), ("topology", "postgres")),
 ]
 
 # Valid variants, so the rejections above are not vacuous.
@@ -217,6 +322,38 @@ VALID = [
                                                "topic": "t", "acks": "all"},
                                             s={"type": "kafka-producer", "payload": {"size": 512},
                                                "topic": "t", "acks": "0"}))),
+    ("etl minimal with postgres only", with_etl()),
+    ("etl with every option, topics as a list, producer with ledger",
+     with_etl(lambda d: (workload(d).update(ledger=True), etl(d).update(
+         topics=["bps.*", "t"], group="g", consumers=64, batch=100000, batch_wait="50ms",
+         transform={"lua": "t.lua", "function": "f", "params": {"drop": 0.5}},
+         redis={"set": False, "key": "tx:{store.id}:{id}", "ttl": "1h",
+                "aggregates": ["sales_by_state", "store_counters"]},
+         postgres=False, properties={"fetch.min.bytes": 1, "enable.partition.eof": False},
+         allow=["io"])))),
+    ("etl with a null redis sink only, stores as null and {}",
+     mutate(lambda d: (d["topology"].update(redis=None, postgres={}),
+                       d["workloads"].update(e={"type": "etl", "topics": "t", "redis": None})))),
+    ("topology redis with url, postgres with url",
+     mutate(lambda d: d["topology"].update(redis={"url": "redis://127.0.0.1:6379"},
+                                           postgres={"url": "postgres://kapture@127.0.0.1:5432/kapture"}))),
+    ("topology postgres with a postgresql:// url",
+     mutate(lambda d: d["topology"].update(postgres={"url": "postgresql://localhost/db"}))),
+    ("until list",
+     mutate(lambda d: d["timeline"].append(
+         {"phase": "drain", "until": ["last(produce.in_flight) == 0", "last(etl.lag) == 0"],
+          "timeout": "30s"}))),
+    ("store and consumer chaos verbs",
+     with_etl(lambda d: phase(d).update(steps=[
+         {"at": "1s", "chaos": "redis-kill", "for": "1s"},
+         {"at": "2s", "chaos": "redis-pause", "for": "1s"},
+         {"at": "3s", "chaos": "postgres-kill", "for": "1s"},
+         {"every": "4s", "start": "1s", "chaos": "postgres-pause", "for": "1s"},
+         {"at": "5s", "chaos": "consumer-crash", "workload": "e", "for": "2s"},
+     ]))),
+    ("bare metric names in expect",
+     with_etl(lambda d: (workload(d).update(ledger=True),
+                         d.update(expect=["ledger.lost == 0", "etl.dead_letter == 0"])))),
 ]
 
 
@@ -236,11 +373,14 @@ def main(argv):
     if argv:
         files = [(path, path) for path in argv]
     else:
-        files = [(path, os.path.relpath(path, ROOT))
-                 for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.yaml")))]
-        if not files:
-            print("FAIL no scenarios/*.yaml found")
-            failed += 1
+        files = []
+        for pattern in DEFAULT_FILES:
+            found = [path for path in sorted(glob.glob(os.path.join(ROOT, pattern)))
+                     if not os.path.basename(path).startswith("bad")]
+            if not found:
+                print(f"FAIL no {pattern} found")
+                failed += 1
+            files += [(path, os.path.relpath(path, ROOT)) for path in found]
     for path, name in files:
         try:
             doc = load_yaml(path)

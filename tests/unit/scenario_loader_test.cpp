@@ -423,7 +423,9 @@ TEST_CASE("loader: the shipped scenarios/chaos-kafka.yaml loads cleanly") {
   CHECK(s.phases[3].name == "drain");
   CHECK(s.phases[3].until.size() == 2);
   CHECK(s.phases[3].duration_us == 30'000'000);
-  CHECK(s.expectations.size() == 11);
+  CHECK(s.expectations.size() == 12);
+  REQUIRE(s.expectations[11].lua.has_value());
+  CHECK(s.expectations[11].lua->function == "check");
   // The full pipeline: Redis and PostgreSQL started by the engine, an ETL
   // group writing to both, and the ledger on the producer.
   CHECK(s.redis.declared);
