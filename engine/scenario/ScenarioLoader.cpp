@@ -301,6 +301,7 @@ class Loader {
 
   // `redis: {}` (the engine starts one) or `redis: {url: redis://...}`.
   void store(const YAML::Node& n, const std::string& what, StoreTopology& out, const std::string& scheme) {
+    if (n.IsScalar() && n.Scalar() == "false") return;  // switched off (handy with --set)
     out.declared = true;
     out.where = at(n);
     if (n.IsNull()) return;
@@ -603,7 +604,9 @@ class Loader {
           e.allow.push_back(lib);
         }
     }
-    if (w["redis"]) {
+    // `redis: false` switches the sink off (handy with --set).
+    bool redis_off = w["redis"] && w["redis"].IsScalar() && w["redis"].Scalar() == "false";
+    if (w["redis"] && !redis_off) {
       const YAML::Node r = w["redis"];
       e.redis.enabled = true;
       e.redis.key = parse_template_text("tx:{id}");

@@ -361,6 +361,24 @@ void EtlWorkload::run(Consumer& c) {
             break;
           }
           rec.sink_errors++;
+          if (r.error().kind != ErrorKind::Unreachable) {
+            // The sink refused the data, not the connection: find the
+            // records it refuses one by one, dead-letter them, keep the rest.
+            std::vector<SinkRecord> kept;
+            for (auto& one : batch) {
+              std::vector<SinkRecord> single{one};
+              auto w = sinks[i]->write(single);
+              if (w || w.error().kind == ErrorKind::Unreachable) {
+                kept.push_back(std::move(one));
+              } else {
+                rec.dead_letter++;
+                dead_letter("", -1, -1, one.id + ": " + w.error().message);
+              }
+            }
+            batch = std::move(kept);
+            if (batch.empty()) break;
+            continue;
+          }
           connected[i] = false;
           spdlog::warn("etl {}: {} write failed, retrying: {}", spec_.name, sinks[i]->name(), r.error().message);
         }
