@@ -208,9 +208,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   std::optional<LedgerReport> ledger;
   std::vector<DeadLetter> dead_letters;
   std::map<size_t, LuaOutcome> lua_outcomes;
+  nlohmann::json etl_report;
   auto finish = [&](const RunRecord& run) {
     Verdict verdict = judge(plan, run, metrics, lua_outcomes);
-    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters};
+    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters, etl_report};
     if (auto err = write_summary_json((dir / "summary.json").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
     if (auto err = write_timeseries_csv((dir / "timeseries.csv").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
     std::string summary = format_console_summary(in, dir.string());
@@ -291,8 +292,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     events.write("ledger", {{"checked", ledger->checked}, {"lost", ledger->lost}, {"duplicates", ledger->duplicates},
                             {"unexpected", ledger->unexpected}, {"skipped_because", ledger->skipped_because}});
   }
-  for (auto& e : etls)
+  for (auto& e : etls) {
     for (const auto& d : e->dead_letters()) dead_letters.push_back(d);
+    etl_report[e->name()]["lag_by_partition"] = e->lag_by_partition();
+  }
   // Lua expectations read the stores and the metrics after everything settled.
   if (!run.interrupted) {
     std::unique_ptr<RedisSink> redis;

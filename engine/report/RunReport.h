@@ -21,6 +21,7 @@ struct ReportInput {
   std::string scenario_path;
   const LedgerReport* ledger = nullptr;
   const std::vector<DeadLetter>* dead_letters = nullptr;
+  nlohmann::json etl;  // per etl workload: final lag by partition
 };
 
 nlohmann::json build_summary(const ReportInput& in);

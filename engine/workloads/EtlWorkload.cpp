@@ -96,6 +96,11 @@ void EtlWorkload::dead_letter(const std::string& topic, int partition, int64_t o
   if (dead_letters_.size() < 100) dead_letters_.push_back({topic, partition, offset, reason});
 }
 
+std::map<std::string, int64_t> EtlWorkload::lag_by_partition() const {
+  std::lock_guard lock(mu_);
+  return lag_by_partition_;
+}
+
 std::vector<DeadLetter> EtlWorkload::dead_letters() const {
   std::lock_guard lock(mu_);
   return dead_letters_;
@@ -462,6 +467,7 @@ void EtlWorkload::watch_lag() {
       for (int p = 0; p < md->topics[t].partition_cnt; ++p) rd_kafka_topic_partition_list_add(list, name.c_str(), md->topics[t].partitions[p].id);
     }
     int64_t lag = 0;
+    std::map<std::string, int64_t> by_partition;
     bool ok = rd_kafka_committed(rk.get(), list, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int i = 0; ok && i < list->cnt; ++i) {
       int64_t lo = 0, hi = 0;
@@ -470,10 +476,19 @@ void EtlWorkload::watch_lag() {
         break;
       }
       int64_t committed = list->elems[i].offset >= 0 ? list->elems[i].offset : lo;
-      lag += std::max<int64_t>(0, hi - std::max(committed, lo));
+      int64_t part_lag = std::max<int64_t>(0, hi - std::max(committed, lo));
+      lag += part_lag;
+      std::string key = list->elems[i].topic;
+      key += '/';
+      key += std::to_string(list->elems[i].partition);
+      by_partition[key] = part_lag;
     }
     rd_kafka_topic_partition_list_destroy(list);
     if (!ok) continue;  // no reading this second: no gauge rather than a wrong one
+    {
+      std::lock_guard lock(mu_);
+      lag_by_partition_ = by_partition;
+    }
     SecondSample s;
     s.gauges["etl.lag"] = static_cast<double>(lag);
     ctx_.metrics->add(second, s);

@@ -51,6 +51,8 @@ class EtlWorkload : public Workload {
   // undo starts it again.
   Result<ChaosInjection> crash_consumer();
   std::vector<DeadLetter> dead_letters() const;
+  // The last lag reading, per "topic/partition".
+  std::map<std::string, int64_t> lag_by_partition() const;
 
  private:
   struct Consumer;
@@ -69,6 +71,7 @@ class EtlWorkload : public Workload {
   mutable std::mutex mu_;
   std::optional<Error> failure_;
   std::vector<DeadLetter> dead_letters_;
+  std::map<std::string, int64_t> lag_by_partition_;
 };
 
 // "bps.*" -> "^bps\..*$" (librdkafka subscribes to regexes starting with ^);

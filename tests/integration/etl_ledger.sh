@@ -50,6 +50,16 @@ check "PostgreSQL killed and restarted: exit 0" test $rc = 0
 check "PostgreSQL killed and restarted: ledger clean" ledger_clean postgres
 check "PostgreSQL killed and restarted: injection undone" chaos_undone postgres postgres-kill
 
+run_case rpause --set 'timeline.load.steps=[{at: 2s, chaos: redis-pause, for: 3s}]'; rc=$?
+check "Redis paused and resumed: exit 0" test $rc = 0
+check "Redis paused and resumed: ledger clean" ledger_clean rpause
+check "Redis paused and resumed: injection undone" chaos_undone rpause redis-pause
+
+run_case ppause --set 'timeline.load.steps=[{at: 2s, chaos: postgres-pause, for: 3s}]'; rc=$?
+check "PostgreSQL paused and resumed: exit 0" test $rc = 0
+check "PostgreSQL paused and resumed: ledger clean" ledger_clean ppause
+check "PostgreSQL paused and resumed: injection undone" chaos_undone ppause postgres-pause
+
 run_case crash --set 'timeline.load.steps=[{at: 2s, chaos: consumer-crash, workload: etl, for: 3s}]'; rc=$?
 check "ETL consumer crash and restart: exit 0" test $rc = 0
 check "ETL consumer crash and restart: ledger clean" ledger_clean crash
