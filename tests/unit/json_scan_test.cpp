@@ -1,0 +1,31 @@
+#include <doctest/doctest.h>
+
+#include "workloads/JsonTopLevelScan.h"
+
+using namespace kapture;
+
+TEST_CASE("json scan: top-level fields of a BigPetStore record, nested ones ignored") {
+  std::string rec = R"({"created_ms":1735689600000,"customer":{"id":1474,"name":"Kevin"},"id":"tx-42-0","products":[{"id":"x"}],"total":173.05})";
+  nlohmann::json out;
+  REQUIRE(scan_top_level(rec, {"id", "created_ms", "total"}, out));
+  CHECK(out["id"] == "tx-42-0");  // not customer.id
+  CHECK(out["created_ms"] == 1735689600000LL);
+  CHECK(out["total"].get<double>() == doctest::Approx(173.05));
+  CHECK(out.size() == 3);
+  // Agrees with a full parse on every field it returns.
+  auto full = nlohmann::json::parse(rec);
+  for (auto it = out.begin(); it != out.end(); ++it) CHECK(full[it.key()] == it.value());
+}
+
+TEST_CASE("json scan: what it cannot read cleanly goes to the full parser") {
+  nlohmann::json out;
+  CHECK_FALSE(scan_top_level("not json", {"id"}, out));
+  CHECK_FALSE(scan_top_level(R"({"id":"tx-1")", {"id"}, out));              // truncated
+  CHECK_FALSE(scan_top_level(R"({"id":"t\"x"})", {"id"}, out));             // escape in a wanted value
+  CHECK_FALSE(scan_top_level(R"({"id":"x"} trailing)", {"id"}, out));        // text after the object
+  CHECK_FALSE(scan_top_level(R"(["id","x"])", {"id"}, out));                 // not an object
+  CHECK(scan_top_level(R"({"a":{"b":"}{"},"id":"ok"})", {"id"}, out));       // braces inside strings
+  CHECK(out["id"] == "ok");
+  CHECK(scan_top_level("{}", {"id"}, out));
+  CHECK_FALSE(out.contains("id"));
+}
