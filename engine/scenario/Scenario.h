@@ -100,6 +100,9 @@ struct EtlWorkloadSpec {
   int batch = 500;
   int64_t batch_wait_us = 50000;
   std::optional<GeneratorSpec> transform;  // lua + function (default "transform")
+  // Built-in transform instead of Lua: output field -> dotted path in the
+  // record ("state" -> store.location.state). `id` and `created_ms` are kept.
+  std::vector<std::pair<std::string, std::vector<std::string>>> field_map;
   EtlRedisSpec redis;
   bool postgres = false;
   std::map<std::string, std::string> properties;  // librdkafka consumer properties

@@ -593,7 +593,28 @@ class Loader {
       e.batch = static_cast<int>(b.value_or(500));
     }
     if (w["batch_wait"]) e.batch_wait_us = duration(w["batch_wait"], "batch_wait").value_or(50000);
-    if (w["transform"]) e.transform = *lua_function(w["transform"], "transform", "transform");
+    if (w["transform"]) {
+      const YAML::Node t = w["transform"];
+      if (t.IsMap() && t["fields"]) {
+        // The built-in field mapping: {fields: {out: dotted.path, ...}}.
+        keys(t, "transform", {"fields"});
+        if (!t["fields"].IsMap() || t["fields"].size() == 0) {
+          error(t["fields"], "fields must map output names to dotted paths in the record, e.g. {state: store.location.state}");
+        } else {
+          for (auto it = t["fields"].begin(); it != t["fields"].end(); ++it) {
+            std::string path = scalar_string(it->second, "field path");
+            std::vector<std::string> segs;
+            std::stringstream ss(path);
+            for (std::string seg; std::getline(ss, seg, '.');) segs.push_back(seg);
+            if (path.empty() || std::any_of(segs.begin(), segs.end(), [](const std::string& x) { return x.empty(); }))
+              error(it->second, "bad field path '" + path + "' (dotted names, e.g. store.location.state)");
+            e.field_map.emplace_back(it->first.Scalar(), segs);
+          }
+        }
+      } else {
+        e.transform = *lua_function(t, "transform", "transform");
+      }
+    }
     if (w["properties"]) e.properties = string_map(w["properties"], "properties");
     if (w["allow"]) {
       if (!w["allow"].IsSequence()) error(w["allow"], "allow must be a list such as [os, io]");
@@ -636,6 +657,10 @@ class Loader {
         error(w["postgres"], "the etl workload writes to PostgreSQL, but topology has no postgres (add `postgres: {}` to start one)");
     }
     if (!e.redis.enabled && !e.postgres) error(name, "etl workload '" + e.name + "' needs a sink: redis, postgres or both");
+    if (!e.field_map.empty() && e.postgres)
+      error(w["transform"], "a field mapping makes flat records; the postgres sink needs whole BigPetStore records (use a Lua transform)");
+    if (!e.field_map.empty() && (e.redis.sales_by_state || e.redis.store_counters))
+      error(w["transform"], "Redis aggregates read whole BigPetStore records; a field mapping leaves only the mapped fields");
     s.etls.push_back(e);
   }
 

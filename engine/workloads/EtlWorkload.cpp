@@ -253,7 +253,8 @@ void EtlWorkload::run(Consumer& c) {
   // The fast path: only Redis SET with a key from top-level fields needs no
   // document, so the record is scanned for those fields, not parsed.
   std::vector<std::string> wanted = {"id", "created_ms"};
-  bool fast = !c.transform && !c.postgres && c.redis && !spec_.redis.sales_by_state && !spec_.redis.store_counters;
+  bool fast = !c.transform && spec_.field_map.empty() && !c.postgres && c.redis && !spec_.redis.sales_by_state &&
+              !spec_.redis.store_counters;
   for (const auto& part : spec_.redis.key.parts) {
     if (!part.is_field) continue;
     if (part.path.size() != 1) fast = false;
@@ -320,7 +321,23 @@ void EtlWorkload::run(Consumer& c) {
       SinkRecord r;
       r.id = doc["id"].get<std::string>();
       r.created_ms = doc.value("created_ms", int64_t{0});
-      if (c.transform) {
+      if (!spec_.field_map.empty()) {
+        // The built-in mapping: a flat record of the chosen fields.
+        nlohmann::json mapped = {{"id", r.id}, {"created_ms", r.created_ms}};
+        for (const auto& [out_name, path] : spec_.field_map) {
+          const nlohmann::json* v = &doc;
+          for (const auto& seg : path) {
+            if (!v->is_object() || !v->contains(seg)) {
+              v = nullptr;
+              break;
+            }
+            v = &(*v)[seg];
+          }
+          mapped[out_name] = v ? *v : nlohmann::json();
+        }
+        r.doc = std::move(mapped);
+        r.json = r.doc.dump();
+      } else if (c.transform) {
         auto t = c.transform->apply(doc);
         if (!t) {
           fail(t.error());

@@ -27,6 +27,10 @@ check "bad --set path: says which" has badset "no item named 'nope'"
 run badtarget validate "$F/small.yaml" --target mars; rc=$?
 check "unknown target: exit 2" test $rc = 2
 
+run mapping validate "$F/etl.yaml" --set 'workloads.etl.transform={fields: {state: store.location.state}}'; rc=$?
+check "field mapping with the postgres sink: exit 2" test $rc = 2
+check "field mapping with the postgres sink: says why" has mapping "a field mapping makes flat records"
+
 # Chaos needs control over the brokers: an existing cluster has none.
 run refused validate "$F/small.yaml" --kafka 127.0.0.1:9; rc=$?
 check "chaos on --kafka refused: exit 2" test $rc = 2

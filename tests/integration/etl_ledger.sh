@@ -81,6 +81,13 @@ if [ -n "$s" ]; then
   check "lossy transform: the Lua assertion sees it too" test "$(json "$s" "[e for e in j['expectations'] if e.get('lua')][0]['pass'] == False and 'acknowledged' in [e for e in j['expectations'] if e.get('lua')][0]['measured_text']")" = True
 fi
 
+# The built-in field mapping: flat records into Redis.
+run_case mapped --set 'workloads.etl.transform={fields: {state: store.location.state, total: total}}' \
+  --set workloads.etl.postgres=false --set topology.postgres=false --set 'workloads.etl.redis={set: true}' \
+  --set 'expect=[{lua: mapped.lua, function: check}]'; rc=$?
+check "field mapping: exit 0" test $rc = 0
+check "field mapping: Redis holds flat records" grep -q "flat records" "$work/mapped.out"
+
 # Poison records: a second producer writes non-JSON into the same topics.
 run_case poison --set 'workloads.junk={type: kafka-producer, payload: {value: "not json"}, topic: bps.texas}' \
   --set 'timeline.load.load.junk=20/s' --set 'expect=["ledger.lost == 0", "ledger.unexpected == 0"]'; rc=$?
