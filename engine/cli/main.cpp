@@ -222,25 +222,19 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   };
 
   if (!opt.quiet) std::fprintf(stderr, "%s: starting %s target\n", scenario.name.c_str(), target.name().c_str());
-  if (auto err = target.start(scenario)) {
-    std::fprintf(stderr, "%s\n", err->describe().c_str());
+  // Set-up failures still leave a summary and an event saying why.
+  auto setup_failed = [&](const Error& err) {
+    std::fprintf(stderr, "%s\n", err.describe().c_str());
     RunRecord run;
-    run.error = *err;
+    run.error = err;
     run.start_wall_ms = clock->start_wall_ms();
-    events.write("target_failed", {{"error", err->describe()}});
+    events.write("target_failed", {{"error", err.describe()}});
     finish(run);
     return kExitUnreachable;
-  }
+  };
+  if (auto err = target.start(scenario)) return setup_failed(*err);
   StoreServers stores(opt.redis, opt.postgres);
-  if (auto err = stores.start(scenario)) {
-    std::fprintf(stderr, "%s\n", err->describe().c_str());
-    RunRecord run;
-    run.error = *err;
-    run.start_wall_ms = clock->start_wall_ms();
-    events.write("target_failed", {{"error", err->describe()}});
-    finish(run);
-    return kExitUnreachable;
-  }
+  if (auto err = stores.start(scenario)) return setup_failed(*err);
   // The clock starts with the timeline, after the topology is up.
   clock.emplace();
   ProducerContext ctx{target.kafka_bootstrap(), target.kafka_properties(), scenario.seed, &*clock, &metrics};

@@ -235,6 +235,35 @@ class Loader {
     error(n, what + " must be true or false");
     return std::nullopt;
   }
+  // An integer key within [lo, hi]; `fallback` when absent or wrong.
+  int bounded(const YAML::Node& n, const std::string& what, int64_t lo, int64_t hi, int fallback, const std::string& unit = "") {
+    auto v = integer(n, what);
+    if (v && (*v < lo || *v > hi)) {
+      std::string msg = what + " must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+      if (!unit.empty()) {
+        msg += ' ';
+        msg += unit;
+      }
+      error(n, msg);
+    }
+    return static_cast<int>(v.value_or(fallback));
+  }
+
+  // `allow: [os, io, ffi]`: Lua libraries let out of the sandbox.
+  std::vector<std::string> allow_list(const YAML::Node& n) {
+    std::vector<std::string> out;
+    if (!n.IsSequence()) {
+      error(n, "allow must be a list such as [os, io]");
+      return out;
+    }
+    for (const auto& a : n) {
+      std::string lib = scalar_string(a, "allow");
+      one_of(a, lib, {"os", "io", "ffi"}, "Lua library");
+      out.push_back(lib);
+    }
+    return out;
+  }
+
   std::optional<int64_t> duration(const YAML::Node& n, const std::string& what) {
     if (!n.IsScalar()) {
       error(n, what + " must be a duration such as 30s");
@@ -528,20 +557,8 @@ class Loader {
         one_of(w["compression"], p.compression, {"none", "gzip", "snappy", "lz4", "zstd"}, "compression");
       }
       if (w["properties"]) p.properties = string_map(w["properties"], "properties");
-      if (w["threads"]) {
-        auto t = integer(w["threads"], "threads");
-        if (t && (*t < 1 || *t > 64)) error(w["threads"], "threads must be between 1 and 64");
-        p.threads = static_cast<int>(t.value_or(1));
-      }
-      if (w["allow"]) {
-        if (!w["allow"].IsSequence()) error(w["allow"], "allow must be a list such as [os, io]");
-        else
-          for (const auto& a : w["allow"]) {
-            std::string lib = scalar_string(a, "allow");
-            one_of(a, lib, {"os", "io", "ffi"}, "Lua library");
-            p.allow.push_back(lib);
-          }
-      }
+      if (w["threads"]) p.threads = bounded(w["threads"], "threads", 1, 64, 1);
+      if (w["allow"]) p.allow = allow_list(w["allow"]);
       s.workloads.push_back(p);
     }
   }
@@ -582,16 +599,8 @@ class Loader {
       error(w["topics"], "topics must be a topic name, a pattern, or a list of them");
     }
     if (w["group"]) e.group = scalar_string(w["group"], "group");
-    if (w["consumers"]) {
-      auto c = integer(w["consumers"], "consumers");
-      if (c && (*c < 1 || *c > 64)) error(w["consumers"], "consumers must be between 1 and 64");
-      e.consumers = static_cast<int>(c.value_or(1));
-    }
-    if (w["batch"]) {
-      auto b = integer(w["batch"], "batch");
-      if (b && (*b < 1 || *b > 100000)) error(w["batch"], "batch must be between 1 and 100000 records");
-      e.batch = static_cast<int>(b.value_or(500));
-    }
+    if (w["consumers"]) e.consumers = bounded(w["consumers"], "consumers", 1, 64, 1);
+    if (w["batch"]) e.batch = bounded(w["batch"], "batch", 1, 100000, 500, "records");
     if (w["batch_wait"]) e.batch_wait_us = duration(w["batch_wait"], "batch_wait").value_or(50000);
     if (w["transform"]) {
       const YAML::Node t = w["transform"];
@@ -616,15 +625,7 @@ class Loader {
       }
     }
     if (w["properties"]) e.properties = string_map(w["properties"], "properties");
-    if (w["allow"]) {
-      if (!w["allow"].IsSequence()) error(w["allow"], "allow must be a list such as [os, io]");
-      else
-        for (const auto& a : w["allow"]) {
-          std::string lib = scalar_string(a, "allow");
-          one_of(a, lib, {"os", "io", "ffi"}, "Lua library");
-          e.allow.push_back(lib);
-        }
-    }
+    if (w["allow"]) e.allow = allow_list(w["allow"]);
     // `redis: false` switches the sink off (handy with --set).
     bool redis_off = w["redis"] && w["redis"].IsScalar() && w["redis"].Scalar() == "false";
     if (w["redis"] && !redis_off) {
