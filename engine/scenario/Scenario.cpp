@@ -2,6 +2,37 @@
 
 namespace kapture {
 
+Result<FieldTemplate> parse_field_template(const std::string& src) {
+  FieldTemplate t;
+  t.source = src;
+  size_t i = 0;
+  while (i < src.size()) {
+    size_t open = src.find('{', i);
+    if (open == std::string::npos) {
+      t.parts.push_back({false, src.substr(i), {}});
+      break;
+    }
+    if (open > i) t.parts.push_back({false, src.substr(i, open - i), {}});
+    size_t close = src.find('}', open);
+    if (close == std::string::npos) return usage_error("'" + src + "' has a '{' without a closing '}'");
+    FieldTemplate::Part p;
+    p.is_field = true;
+    p.text = src.substr(open + 1, close - open - 1);
+    size_t start = 0;
+    for (;;) {
+      size_t dot = p.text.find('.', start);
+      std::string seg = p.text.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      if (seg.empty()) return usage_error("'" + src + "' has an empty field name in '{" + p.text + "}'");
+      p.path.push_back(seg);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    t.parts.push_back(std::move(p));
+    i = close + 1;
+  }
+  return t;
+}
+
 bool chaos_verb_targets_broker(ChaosVerb v) { return v == ChaosVerb::BrokerDown || v == ChaosVerb::BrokerDelay; }
 
 const char* chaos_verb_name(ChaosVerb v) {

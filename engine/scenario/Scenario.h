@@ -65,6 +65,10 @@ struct FieldTemplate {
   }
 };
 
+// "bps.{store.location.state}" -> its parts. The error message says what is
+// wrong with the text; callers add where it came from.
+Result<FieldTemplate> parse_field_template(const std::string& text);
+
 struct ProducerWorkloadSpec {
   std::string name;
   std::optional<GeneratorSpec> generator;

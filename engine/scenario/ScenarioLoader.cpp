@@ -411,41 +411,10 @@ class Loader {
 
   // ---- workloads ----
   FieldTemplate field_template(const YAML::Node& n, const std::string& what) {
-    FieldTemplate t;
-    t.source = scalar_string(n, what);
-    const std::string& src = t.source;
-    size_t i = 0;
-    while (i < src.size()) {
-      size_t open = src.find('{', i);
-      if (open == std::string::npos) {
-        t.parts.push_back({false, src.substr(i), {}});
-        break;
-      }
-      if (open > i) t.parts.push_back({false, src.substr(i, open - i), {}});
-      size_t close = src.find('}', open);
-      if (close == std::string::npos) {
-        error(n, what + " '" + src + "' has a '{' without a closing '}'");
-        return t;
-      }
-      FieldTemplate::Part p;
-      p.is_field = true;
-      p.text = src.substr(open + 1, close - open - 1);
-      std::stringstream ss(p.text);
-      for (std::string seg; std::getline(ss, seg, '.');) {
-        if (seg.empty()) {
-          error(n, what + " '" + src + "' has an empty field name in '{" + p.text + "}'");
-          return t;
-        }
-        p.path.push_back(seg);
-      }
-      if (p.path.empty()) {
-        error(n, what + " '" + src + "' has an empty '{}'");
-        return t;
-      }
-      t.parts.push_back(p);
-      i = close + 1;
-    }
-    return t;
+    auto t = parse_field_template(scalar_string(n, what));
+    if (t) return *t;
+    error(n, what + " " + t.error().message);
+    return FieldTemplate{};
   }
 
   std::optional<std::string> resolve_lua(const std::string& written) {
@@ -631,7 +600,7 @@ class Loader {
     if (w["redis"] && !redis_off) {
       const YAML::Node r = w["redis"];
       e.redis.enabled = true;
-      e.redis.key = parse_template_text("tx:{id}");
+      e.redis.key = *parse_field_template("tx:{id}");
       if (!r.IsMap() && !r.IsNull()) {
         error(r, "redis must be a map (mode, key, ttl, aggregates)");
       } else if (r.IsMap()) {
@@ -663,11 +632,6 @@ class Loader {
     if (!e.field_map.empty() && (e.redis.sales_by_state || e.redis.store_counters))
       error(w["transform"], "Redis aggregates read whole BigPetStore records; a field mapping leaves only the mapped fields");
     s.etls.push_back(e);
-  }
-
-  FieldTemplate parse_template_text(const std::string& text) {
-    YAML::Node n(text);
-    return field_template(n, "key");
   }
 
   // ---- timeline ----

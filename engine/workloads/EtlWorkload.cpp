@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "drivers/JsonFields.h"
 #include "drivers/kafka/KafkaHandles.h"
 #include "drivers/postgres/PostgresSink.h"
 #include "drivers/redis/RedisSink.h"
@@ -325,14 +326,7 @@ void EtlWorkload::run(Consumer& c) {
         // The built-in mapping: a flat record of the chosen fields.
         nlohmann::json mapped = {{"id", r.id}, {"created_ms", r.created_ms}};
         for (const auto& [out_name, path] : spec_.field_map) {
-          const nlohmann::json* v = &doc;
-          for (const auto& seg : path) {
-            if (!v->is_object() || !v->contains(seg)) {
-              v = nullptr;
-              break;
-            }
-            v = &(*v)[seg];
-          }
+          const nlohmann::json* v = json_at(doc, path);
           mapped[out_name] = v ? *v : nlohmann::json();
         }
         r.doc = std::move(mapped);

@@ -1,5 +1,7 @@
 #include "drivers/postgres/PostgresSink.h"
 
+#include "drivers/JsonFields.h"
+
 #include <libpq-fe.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,37 +70,10 @@ CREATE TABLE IF NOT EXISTS transaction_product (
 );
 )";
 
+// A present, non-null field: nulls count as missing in the tables.
 const nlohmann::json* lookup(const nlohmann::json& doc, std::initializer_list<const char*> path) {
-  const nlohmann::json* cur = &doc;
-  for (const char* seg : path) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(seg);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
-  }
-  return cur->is_null() ? nullptr : cur;
-}
-
-bool scalar_text(const nlohmann::json& v, std::string& out) {
-  if (v.is_string()) {
-    out = v.get<std::string>();
-    return true;
-  }
-  if (v.is_number_integer()) {
-    out = std::to_string(v.get<int64_t>());
-    return true;
-  }
-  if (v.is_number_unsigned()) {
-    out = std::to_string(v.get<uint64_t>());
-    return true;
-  }
-  if (v.is_number_float()) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.14g", v.get<double>());
-    out = buf;
-    return true;
-  }
-  return false;
+  const nlohmann::json* v = json_at(doc, path);
+  return v && !v->is_null() ? v : nullptr;
 }
 
 std::optional<int64_t> integral(const nlohmann::json& v) {
@@ -421,7 +396,7 @@ Result<SinkWriteResult> PostgresSink::write(const std::vector<SinkRecord>& batch
     auto text = [&](const nlohmann::json* v) -> std::string {
       std::string s;
       if (!v) return "NULL";
-      if (scalar_text(*v, s)) return txn.quote(s);
+      if (json_scalar_text(*v, s)) return txn.quote(s);
       if (v->is_boolean()) return v->get<bool>() ? "'true'" : "'false'";
       return txn.quote(v->dump());
     };
@@ -441,7 +416,7 @@ Result<SinkWriteResult> PostgresSink::write(const std::vector<SinkRecord>& batch
       const nlohmann::json* zip = loc ? lookup(*loc, {"zipcode"}) : nullptr;
       std::string z;
       if (!zip) return "NULL";
-      if (!scalar_text(*zip, z)) throw bad(rec, "location.zipcode is not a string");
+      if (!json_scalar_text(*zip, z)) throw bad(rec, "location.zipcode is not a string");
       if (!locations.count(z)) {
         std::string row = "(";
         row += txn.quote(z);
@@ -490,7 +465,7 @@ Result<SinkWriteResult> PostgresSink::write(const std::vector<SinkRecord>& batch
       std::string id = rec.id;
       if (id.empty()) {
         const nlohmann::json* v = lookup(rec.doc, {"id"});
-        if (!v || !scalar_text(*v, id_text)) throw bad(rec, "no transaction id");
+        if (!v || !json_scalar_text(*v, id_text)) throw bad(rec, "no transaction id");
         id = id_text;
       }
       if (txs.count(id)) continue;  // twice in one batch: the second is a redelivery

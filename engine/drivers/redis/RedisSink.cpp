@@ -1,5 +1,7 @@
 #include "drivers/redis/RedisSink.h"
 
+#include "drivers/JsonFields.h"
+
 #include <sys/time.h>
 
 #include <cerrno>
@@ -64,82 +66,15 @@ timeval to_timeval(int ms) {
   return tv;
 }
 
-// "tx:{id}" -> literal and field parts (the same syntax as the scenario's templates).
-Result<FieldTemplate> parse_template(const std::string& src) {
-  FieldTemplate t;
-  t.source = src;
-  size_t i = 0;
-  while (i < src.size()) {
-    size_t open = src.find('{', i);
-    if (open == std::string::npos) {
-      t.parts.push_back({false, src.substr(i), {}});
-      break;
-    }
-    if (open > i) t.parts.push_back({false, src.substr(i, open - i), {}});
-    size_t close = src.find('}', open);
-    if (close == std::string::npos) {
-      std::string msg = "redis key template '";
-      msg += src;
-      msg += "' has a '{' without a closing '}'";
-      return usage_error(msg);
-    }
-    FieldTemplate::Part p;
-    p.is_field = true;
-    p.text = src.substr(open + 1, close - open - 1);
-    size_t start = 0;
-    while (true) {
-      size_t dot = p.text.find('.', start);
-      std::string seg = p.text.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-      if (seg.empty()) {
-        std::string msg = "redis key template '";
-        msg += src;
-        msg += "' has an empty field name in '{";
-        msg += p.text;
-        msg += "}'";
-        return usage_error(msg);
-      }
-      p.path.push_back(seg);
-      if (dot == std::string::npos) break;
-      start = dot + 1;
-    }
-    t.parts.push_back(std::move(p));
-    i = close + 1;
+// One command, binary-safe, waiting for its reply.
+ReplyPtr command_argv(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
   }
-  return t;
-}
-
-const nlohmann::json* lookup(const nlohmann::json& doc, const std::vector<std::string>& path) {
-  const nlohmann::json* cur = &doc;
-  for (const auto& seg : path) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(seg);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
-  }
-  return cur;
-}
-
-// A string or number as template text (numbers as Lua's tostring prints them).
-bool scalar_text(const nlohmann::json& v, std::string& out) {
-  if (v.is_string()) {
-    out = v.get<std::string>();
-    return true;
-  }
-  if (v.is_number_integer()) {
-    out = std::to_string(v.get<int64_t>());
-    return true;
-  }
-  if (v.is_number_unsigned()) {
-    out = std::to_string(v.get<uint64_t>());
-    return true;
-  }
-  if (v.is_number_float()) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.14g", v.get<double>());
-    out = buf;
-    return true;
-  }
-  return false;
+  return ReplyPtr(static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data())));
 }
 
 std::string record_label(const SinkRecord& r) {
@@ -157,8 +92,8 @@ Status fill(const FieldTemplate& t, const SinkRecord& r, std::string& out) {
       out += part.text;
       continue;
     }
-    const nlohmann::json* v = lookup(r.doc, part.path);
-    if (v && scalar_text(*v, piece)) {
+    const nlohmann::json* v = json_at(r.doc, part.path);
+    if (v && json_scalar_text(*v, piece)) {
       out += piece;
     } else if (part.text == "id" && !r.id.empty()) {
       out += r.id;
@@ -358,7 +293,8 @@ Result<RedisSinkOptions> parse_redis_url(const std::string& url) {
 // Connection
 // ---------------------------------------------------------------------------
 
-RedisSink::RedisSink(RedisSinkOptions options) : options_(std::move(options)) {}
+RedisSink::RedisSink(RedisSinkOptions options)
+    : options_(std::move(options)), key_(parse_field_template(options_.key_template)) {}
 
 std::string RedisSink::endpoint() const {
   std::string e;
@@ -427,13 +363,7 @@ Status RedisSink::connect() {
   if (redisSetTimeout(ctx_.get(), tv) != REDIS_OK) return io_error("cannot set the timeout");
 
   auto run = [&](std::vector<std::string> argv, const std::string& doing) -> Status {
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), ptrs.data(), lens.data())));
+    ReplyPtr r = command_argv(ctx_.get(), argv);
     if (!r) return io_error(doing);
     if (r->type == REDIS_REPLY_ERROR) {
       Error e = reply_error(doing, reply_text(r.get()));
@@ -498,12 +428,7 @@ Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
   };
   std::vector<Cmd> cmds;
   cmds.reserve(batch.size() * ((options_.set ? 1 : 0) + (aggregates ? 1 : 0)));
-  FieldTemplate key_t;
-  if (options_.set) {
-    auto t = parse_template(options_.key_template);
-    if (!t) return t.error();
-    key_t = std::move(*t);
-  }
+  if (options_.set && !key_) return usage_error("redis key template " + key_.error().message);
   const std::string ttl = std::to_string(options_.ttl_s);
   std::string text;
   for (const auto& rec : batch) {
@@ -511,7 +436,7 @@ Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
       Cmd c;
       c.argv.reserve(5);
       c.argv.emplace_back("SET");
-      if (auto err = fill(key_t, rec, text)) return *err;
+      if (auto err = fill(*key_, rec, text)) return *err;
       c.argv.push_back(text);
       c.argv.push_back(rec.json.empty() ? rec.doc.dump() : rec.json);
       if (options_.ttl_s > 0) {
@@ -527,8 +452,8 @@ Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
     std::string seen = kSeenPrefix;
     seen += rec.id;
     if (rec.id.empty()) {
-      const nlohmann::json* id = lookup(rec.doc, {"id"});
-      if (!id || !scalar_text(*id, text)) return runtime_error("a record without an id cannot be aggregated");
+      const nlohmann::json* id = json_at(rec.doc, {"id"});
+      if (!id || !json_scalar_text(*id, text)) return runtime_error("a record without an id cannot be aggregated");
       seen += text;
     }
     keys.push_back(seen);
@@ -537,8 +462,8 @@ Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
     args.emplace_back("0");  // total, set below
     args.emplace_back("0");  // product lines, set below
     if (options_.sales_by_state) {
-      const nlohmann::json* state = lookup(rec.doc, {"store", "location", "state"});
-      if (!state || !scalar_text(*state, text)) {
+      const nlohmann::json* state = json_at(rec.doc, {"store", "location", "state"});
+      if (!state || !json_scalar_text(*state, text)) {
         std::string msg = record_label(rec);
         msg += " has no store.location.state (needed by sales_by_state)";
         return runtime_error(msg);
@@ -547,13 +472,13 @@ Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
       key += text;
       keys.push_back(key);
       int64_t lines = 0;
-      const nlohmann::json* products = lookup(rec.doc, {"products"});
+      const nlohmann::json* products = json_at(rec.doc, {"products"});
       if (products && products->is_array()) {
         for (const auto& p : *products) {
-          const nlohmann::json* cat = lookup(p, {"category"});
-          const nlohmann::json* qty = lookup(p, {"quantity"});
+          const nlohmann::json* cat = json_at(p, {"category"});
+          const nlohmann::json* qty = json_at(p, {"quantity"});
           Result<int64_t> q = qty ? integral(*qty) : Result<int64_t>(runtime_error("missing"));
-          if (!cat || !scalar_text(*cat, text) || !q) {
+          if (!cat || !json_scalar_text(*cat, text) || !q) {
             std::string msg = record_label(rec);
             msg += ": every product needs a category and an integer quantity (sales_by_state)";
             return runtime_error(msg);
@@ -570,9 +495,9 @@ Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
       args[3] = std::to_string(lines);
     }
     if (options_.store_counters) {
-      const nlohmann::json* sid = lookup(rec.doc, {"store", "id"});
-      const nlohmann::json* total = lookup(rec.doc, {"total"});
-      if (!sid || !scalar_text(*sid, text) || !total || !(total->is_number() || total->is_string())) {
+      const nlohmann::json* sid = json_at(rec.doc, {"store", "id"});
+      const nlohmann::json* total = json_at(rec.doc, {"total"});
+      if (!sid || !json_scalar_text(*sid, text) || !total || !(total->is_number() || total->is_string())) {
         std::string msg = record_label(rec);
         msg += " needs store.id and a numeric total (store_counters)";
         return runtime_error(msg);
@@ -716,8 +641,8 @@ Result<std::map<std::string, std::map<std::string, int64_t>>> RedisSink::sales_b
 }
 
 Result<int64_t> RedisSink::count_set_keys() {
-  auto t = parse_template(options_.key_template);
-  if (!t) return t.error();
+  if (!key_) return usage_error("redis key template " + key_.error().message);
+  const FieldTemplate* t = &*key_;
   const std::string pattern = glob_for(*t);
   auto keys = scan(pattern);
   if (!keys) return keys.error();
@@ -737,13 +662,7 @@ Result<int64_t> RedisSink::count_set_keys() {
 Result<nlohmann::json> RedisSink::command(const std::vector<std::string>& argv) {
   if (argv.empty()) return usage_error("redis command: empty argument list");
   if (auto err = ensure_connected()) return *err;
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), ptrs.data(), lens.data())));
+  ReplyPtr r = command_argv(ctx_.get(), argv);
   if (!r) return io_error(argv[0]);
   if (r->type == REDIS_REPLY_ERROR) {
     // An error reply leaves the connection usable: keep it.

@@ -65,6 +65,7 @@ class RedisSink : public Sink {
   Result<std::vector<std::string>> scan(const std::string& pattern);
 
   RedisSinkOptions options_;
+  Result<FieldTemplate> key_;  // options_.key_template, parsed once
   RedisContextPtr ctx_;
   std::string script_sha_;
 };
