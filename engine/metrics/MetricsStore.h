@@ -44,8 +44,6 @@ class MetricsStore {
  private:
   mutable std::mutex mu_;
   std::map<int64_t, SecondSample> seconds_;
-  // The same gauge from several recorders in one second is summed, so each
-  // recorder's contribution is remembered separately while the second fills.
 };
 
 }  // namespace kapture

@@ -54,7 +54,6 @@ Status apply_overrides(YAML::Node& root, const std::vector<Override>& overrides)
     // Keys such as librdkafka's "linger.ms" contain dots: a segment that does
     // not exist is joined with the next until one matches.
     YAML::Node node = root;
-    std::vector<YAML::Node> chain;  // yaml-cpp nodes are handles; keep them alive
     size_t i = 0;
     std::string where = "--set " + o.path;
     YAML::Node value;
@@ -92,7 +91,6 @@ Status apply_overrides(YAML::Node& root, const std::vector<Override>& overrides)
             if (node[k] == next) node[k] = value;
           break;
         }
-        chain.push_back(node);
         node.reset(next);
         ++i;
         continue;
@@ -125,7 +123,6 @@ Status apply_overrides(YAML::Node& root, const std::vector<Override>& overrides)
         break;
       }
       if (!node[joined]) node[joined] = YAML::Node(YAML::NodeType::Map);
-      chain.push_back(node);
       YAML::Node next = node[joined];
       node.reset(next);
       i = j + 1;
@@ -882,8 +879,6 @@ class Loader {
       // Plain and quoted one-line scalars: the text starts at the node's
       // column, one later when quoted.
       where.column += col_in_text - 1;
-      YAML::Mark m = n.Mark();
-      (void)m;
       if (n.Tag() == "!") where.column += 1;
     }
     error_at(where, e.message);

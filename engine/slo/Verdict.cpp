@@ -75,7 +75,7 @@ Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metric
     v.exit_code = kExitInterrupted;
     v.headline = "INTERRUPTED: partial results written";
   } else if (run.error) {
-    v.exit_code = run.error->kind == ErrorKind::Usage ? kExitUsage : run.error->kind == ErrorKind::Unreachable ? kExitUnreachable : kExitUnreachable;
+    v.exit_code = run.error->kind == ErrorKind::Usage ? kExitUsage : kExitUnreachable;
     v.headline = "ERROR: " + run.error->describe();
   } else if (behind) {
     v.exit_code = kExitInvalidRun;

@@ -26,8 +26,7 @@ bool TimelineExecutor::wait_until(int64_t us) {
   return !interrupted_.load();
 }
 
-bool TimelineExecutor::condition_holds(const SloExpression& e, int64_t from_second, int64_t to_second) const {
-  (void)from_second;
+bool TimelineExecutor::condition_holds(const SloExpression& e, int64_t to_second) const {
   // An `until` looks at the whole run so far: "in flight is zero now".
   MetricsSloData data(metrics_, {}, SecondWindow{0, to_second});
   return evaluate_slo(e, data).pass;
@@ -157,7 +156,7 @@ RunRecord TimelineExecutor::run() {
         int64_t tick_second = next_tick / 1000000;
         next_tick += 1000000;
         bool all_hold = !phase.until.empty() && tick_second > phase_start / 1000000;
-        for (const auto* u : phase.until) all_hold = all_hold && condition_holds(*u, phase_start / 1000000, tick_second);
+        for (const auto* u : phase.until) all_hold = all_hold && condition_holds(*u, tick_second);
         if (all_hold) {
           // Phases end on whole seconds so per-second metrics split cleanly.
           phase_end = std::min(phase_end, tick_second * 1000000 + 1000000);

@@ -36,7 +36,7 @@ class TimelineExecutor {
  private:
   // Waits until run offset `us` or an interrupt; returns false if interrupted.
   bool wait_until(int64_t us);
-  bool condition_holds(const SloExpression& e, int64_t from_second, int64_t to_second) const;
+  bool condition_holds(const SloExpression& e, int64_t to_second) const;
   void progress(const PlannedPhase& phase, int64_t now_us);
   std::optional<Error> check_workloads();
 

@@ -207,7 +207,7 @@ void ProducerWorkload::run(Worker& w) {
           while (batch_pos < batch_len) {
             const GeneratedRecord& r = batch[batch_pos];
             int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * spec_.threads;
-            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.value, clock.now_us(), rseq);
+            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.value, -1, rseq);
             if (res == KafkaProducerDriver::SendResult::QueueFull) {
               rec.queue_full++;
               break;

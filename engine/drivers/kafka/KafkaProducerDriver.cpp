@@ -92,6 +92,7 @@ KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& top
   }
   uint32_t slot = free_slots_.back();
   int64_t now = clock_.now_us();
+  if (intended_us < 0) intended_us = now;  // max rate: intended when it can go
   slots_[slot] = Slot{intended_us, now, seq};
   int rc = rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()), value.size(),
                             key ? key->data() : nullptr, key ? key->size() : 0,

@@ -25,7 +25,8 @@ class KafkaProducerDriver {
                                                              ProducerRecorder& recorder, AckLedger* ledger = nullptr);
   ~KafkaProducerDriver();
 
-  // `seq` is the record's sequence number, for the ledger.
+  // `seq` is the record's sequence number, for the ledger. A negative
+  // `intended_us` means "now" (max rate), saving a second clock read.
   SendResult send(const std::string& topic, const std::string* key, const std::string& value, int64_t intended_us, int64_t seq = 0);
   void poll(int timeout_ms);
   int64_t in_flight() const { return in_flight_; }
