@@ -6,113 +6,16 @@
 #include <spdlog/spdlog.h>
 
 #include "lua/LuaJson.h"
+#include "lua/LuaScript.h"
 
 namespace kapture {
-namespace {
-
-constexpr long kProbeInstructionLimit = 10'000'000;
-
-// The watchdog needs milliseconds, read twice per record: the coarse clock
-// costs a few nanoseconds where the precise one costs tens. It counts from
-// the same origin as steady_clock on Linux (CLOCK_MONOTONIC).
-int64_t steady_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-// Validation probes run every script once more; their logs would repeat the
-// run's, so they go to debug.
-bool probing(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, "kapture.probe");
-  bool p = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return p;
-}
-
-int lua_log(lua_State* L) {
-  size_t len = 0;
-  const char* msg = luaL_checklstring(L, 1, &len);
-  if (probing(L)) return 0;
-  lua_Debug ar;
-  std::string where = "lua";
-  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) where = std::string(ar.short_src) + ":" + std::to_string(ar.currentline);
-  spdlog::info("{}: {}", where, std::string_view(msg, len));
-  return 0;
-}
-
-// print() goes to the engine's log rather than interleaving with stdout.
-int lua_print(lua_State* L) {
-  int n = lua_gettop(L);
-  if (probing(L)) return 0;
-  std::string line;
-  for (int i = 1; i <= n; ++i) {
-    lua_getglobal(L, "tostring");
-    lua_pushvalue(L, i);
-    lua_call(L, 1, 1);
-    if (i > 1) line += '\t';
-    if (const char* s = lua_tostring(L, -1)) line += s;
-    lua_pop(L, 1);
-  }
-  spdlog::info("lua: {}", line);
-  return 0;
-}
-
-}  // namespace
-
 LuaRecordGenerator::LuaRecordGenerator(const ProducerWorkloadSpec& spec, LuaSandbox sandbox) : spec_(spec), lua_(sandbox) {}
 
 Result<std::unique_ptr<LuaRecordGenerator>> LuaRecordGenerator::create(const ProducerWorkloadSpec& spec, const GeneratorContext& ctx,
                                                                        bool probe) {
-  const GeneratorSpec& g = *spec.generator;
-  LuaSandbox sandbox;
-  sandbox.allow = spec.allow;
-  if (probe) {
-    sandbox.jit = false;
-    sandbox.instruction_limit = kProbeInstructionLimit;
-  }
-  std::unique_ptr<LuaRecordGenerator> gen(new LuaRecordGenerator(spec, sandbox));
-  lua_State* L = gen->lua_.get();
-  if (!L) return runtime_error("cannot create a Lua state (out of memory)");
-
-  lua_pushboolean(L, probe);
-  lua_setfield(L, LUA_REGISTRYINDEX, "kapture.probe");
-  // kapture.* and a seeded math.random before the script's top level runs.
-  lua_newtable(L);
-  lua_pushnumber(L, static_cast<lua_Number>(ctx.seed));
-  lua_setfield(L, -2, "seed");
-  lua_pushinteger(L, ctx.worker);
-  lua_setfield(L, -2, "worker");
-  lua_pushinteger(L, ctx.workers);
-  lua_setfield(L, -2, "workers");
-  lua_pushcfunction(L, lua_log);
-  lua_setfield(L, -2, "log");
-  register_lua_json(L);
-  lua_setglobal(L, "kapture");
-  lua_pushcfunction(L, lua_print);
-  lua_setglobal(L, "print");
-  lua_getglobal(L, "math");
-  lua_getfield(L, -1, "randomseed");
-  // Each worker gets its own stream, derived from the one scenario seed.
-  lua_pushnumber(L, static_cast<lua_Number>((ctx.seed * 1000003u + static_cast<uint64_t>(ctx.worker) * 7919u) % 2147483647u));
-  lua_call(L, 1, 0);
-  lua_pop(L, 1);
-
-  if (auto err = gen->lua_.run_file(g.lua_path, g.display_path)) return *err;
-
-  lua_getglobal(L, "init");
-  if (lua_isfunction(L, -1)) {
-    push_json(L, g.params.is_null() ? nlohmann::json::object() : g.params);
-    if (auto err = gen->lua_.pcall(1, 0)) return *err;
-  } else {
-    lua_pop(L, 1);
-  }
-  lua_getglobal(L, g.function.c_str());
-  if (!lua_isfunction(L, -1)) {
-    lua_pop(L, 1);
-    return usage_error("the script defines no function '" + g.function + "' (the generator calls " + g.function + "(seq, now_ms) per record)",
-                       SourceLocation{g.display_path, 0, 0});
-  }
+  std::unique_ptr<LuaRecordGenerator> gen(new LuaRecordGenerator(spec, script_sandbox(spec.allow, probe)));
+  ScriptContext sc{ctx.seed, ctx.worker, ctx.workers, probe, "(seq, now_ms) per record"};
+  if (auto err = load_script(gen->lua_, *spec.generator, sc)) return *err;
   // The generator function stays at stack index 1 for cheap calls.
   return gen;
 }
@@ -194,7 +97,7 @@ Status LuaRecordGenerator::next(int64_t seq, int64_t now_ms, GeneratedRecord& ou
   lua_pushvalue(L, 1);
   lua_pushnumber(L, static_cast<lua_Number>(seq));
   lua_pushnumber(L, static_cast<lua_Number>(now_ms));
-  busy_since_ms_.store(steady_ms(), std::memory_order_relaxed);
+  busy_since_ms_.store(coarse_steady_ms(), std::memory_order_relaxed);
   Status st = lua_.pcall(2, 2);
   busy_since_ms_.store(0, std::memory_order_relaxed);
   if (st) return st;
@@ -239,7 +142,7 @@ Status LuaRecordGenerator::next_batch(int64_t seq, int64_t stride, int64_t now_m
   lua_pushnumber(L, static_cast<lua_Number>(seq));
   lua_pushnumber(L, static_cast<lua_Number>(stride));
   lua_pushnumber(L, static_cast<lua_Number>(now_ms));
-  busy_since_ms_.store(steady_ms(), std::memory_order_relaxed);
+  busy_since_ms_.store(coarse_steady_ms(), std::memory_order_relaxed);
   Status st = lua_.pcall(4, 2);
   busy_since_ms_.store(0, std::memory_order_relaxed);
   if (st) return st;

@@ -474,24 +474,7 @@ class Loader {
       if (w["ledger"]) p.ledger = boolean(w["ledger"], "ledger").value_or(false);
       if (w["generator"] && w["payload"]) error(w["payload"], "a workload has either a generator or a payload, not both");
       if (!w["generator"] && !w["payload"]) error(it->first, "workload '" + p.name + "' needs a generator (Lua) or a payload");
-      if (w["generator"]) {
-        const YAML::Node g = w["generator"];
-        if (!g.IsMap()) {
-          error(g, "generator must be a map with lua, function and params");
-        } else {
-          keys(g, "generator", {"lua", "function", "params"});
-          GeneratorSpec gs;
-          gs.display_path = required_string(g, "lua", "generator");
-          if (g["function"]) gs.function = scalar_string(g["function"], "function");
-          if (g["params"]) gs.params = to_json(g["params"]);
-          if (!gs.display_path.empty()) {
-            auto resolved = resolve_lua(gs.display_path);
-            if (!resolved) error(g["lua"], "Lua file '" + gs.display_path + "' not found (looked beside the scenario and in the directories above it)");
-            else gs.lua_path = *resolved;
-          }
-          p.generator = gs;
-        }
-      }
+      if (w["generator"]) p.generator = *lua_function(w["generator"], "generator", "generate");
       if (w["payload"]) {
         const YAML::Node pl = w["payload"];
         PayloadSpec ps;

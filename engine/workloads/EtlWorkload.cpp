@@ -11,6 +11,7 @@
 #include "drivers/kafka/KafkaHandles.h"
 #include "drivers/postgres/PostgresSink.h"
 #include "drivers/redis/RedisSink.h"
+#include "lua/LuaScript.h"
 #include "lua/LuaTransform.h"
 #include "workloads/EtlRecorder.h"
 #include "workloads/JsonTopLevelScan.h"
@@ -109,9 +110,7 @@ std::vector<DeadLetter> EtlWorkload::dead_letters() const {
 }
 
 int64_t EtlWorkload::stuck_in_lua_ms() const {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  int64_t now = coarse_steady_ms();
   int64_t worst = 0;
   for (const auto& c : consumers_) {
     if (!c->transform) continue;

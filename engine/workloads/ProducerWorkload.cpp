@@ -7,6 +7,7 @@
 
 #include "drivers/kafka/KafkaProducerDriver.h"
 #include "lua/LuaRecordGenerator.h"
+#include "lua/LuaScript.h"
 #include "workloads/ArrivalSchedule.h"
 #include "workloads/ProducerRecorder.h"
 
@@ -74,7 +75,7 @@ std::optional<Error> ProducerWorkload::failure() const {
 }
 
 int64_t ProducerWorkload::stuck_in_lua_ms() const {
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t now = coarse_steady_ms();
   int64_t worst = 0;
   for (const auto& w : workers_) {
     if (!w->generator) continue;
