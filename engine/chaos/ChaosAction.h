@@ -15,13 +15,19 @@ struct ChaosAction {
   BrokerChoice broker;  // Random has been resolved to an Id by the plan
   int64_t delay_us = 0;
   std::string workload;  // consumer-crash
+  int count = 1;         // add-brokers
+  std::string topic;     // add-partitions
+  int partitions = 0;    // add-partitions: the new total
+  bool dry_run = false;  // say what would happen, change nothing
 };
 
 
 struct ChaosInjection {
   std::string description;        // "broker 2 down; leadership of 4 partitions moved"
   nlohmann::json details;         // recorded in events.jsonl
-  std::function<Status()> undo;   // registered in the undo journal before anything else happens
+  std::function<Status()> undo;   // registered in the undo journal before anything else happens;
+                                  // empty for scale steps, which are not undone
+  int out_of_service = -1;        // the broker this took out of service (kill, pause, stop, down)
 };
 
 // Whoever can carry out a chaos action: the executor asks, it does not know

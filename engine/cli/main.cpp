@@ -269,11 +269,15 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   ExecutorOptions eo;
   eo.quiet = opt.quiet;
   eo.drain_ms = opt.drain_s * 1000;
-  ChaosRouter chaos(target, stores, etl_by_name);
+  // Leadership, ISR and recovery times as the run goes, on every target.
+  ClusterObserver observer(metrics, events, *clock);
+  if (auto err = observer.start(target.kafka_bootstrap(), target.kafka_properties())) spdlog::warn("cluster observer: {}", err->describe());
+  ChaosRouter chaos(target, stores, etl_by_name, &observer, *clock);
   TimelineExecutor executor(plan, chaos, raw, metrics, events, undo, *clock, eo);
   signals.on_signal([&executor] { executor.interrupt(); });
   RunRecord run = executor.run();
   signals.on_signal(nullptr);
+  observer.stop();
   // The ledger: what the producers had acknowledged against what reached
   // PostgreSQL (and Redis aggregates against PostgreSQL sums).
   if (scenario.uses_ledger() && !stores.postgres().empty() && !run.interrupted) {
@@ -289,6 +293,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   for (auto& e : etls) {
     for (const auto& d : e->dead_letters()) dead_letters.push_back(d);
     etl_report[e->name()]["lag_by_partition"] = e->lag_by_partition();
+    etl_report[e->name()]["throughput"] = e->throughput();
   }
   // Lua expectations read the stores and the metrics after everything settled.
   if (!run.interrupted) {

@@ -46,6 +46,17 @@ const std::vector<MetricInfo>& metric_catalog() {
        "Redis sales_by_state cells that differ from the sums over PostgreSQL rows"},
       {"chaos.injected", MetricKind::Counter, MetricUnit::Count, "chaos injections made"},
       {"chaos.undone", MetricKind::Counter, MetricUnit::Count, "chaos injections undone"},
+      {"scale.steps", MetricKind::Counter, MetricUnit::Count, "scale steps done (each waited until it took effect)"},
+      {"kafka.brokers", MetricKind::Gauge, MetricUnit::Count, "brokers the cluster's metadata lists as alive"},
+      {"kafka.under_replicated", MetricKind::Gauge, MetricUnit::Count, "partitions with fewer in-sync replicas than replicas"},
+      {"kafka.offline_partitions", MetricKind::Gauge, MetricUnit::Count, "partitions without a leader"},
+      {"kafka.leader_recovery", MetricKind::Histogram, MetricUnit::Microseconds,
+       "a broker taken out of service until every partition it led has a live leader again"},
+      {"kafka.isr_recovery", MetricKind::Histogram, MetricUnit::Microseconds,
+       "a broker back in service until no partition is under-replicated"},
+      {"produce.retries", MetricKind::Counter, MetricUnit::Count, "produce requests the Kafka client retried (librdkafka statistics)"},
+      {"produce.client_errors", MetricKind::Counter, MetricUnit::Count,
+       "errors the Kafka client reported (broker connections lost, all brokers down, ...)"},
   };
   return catalog;
 }

@@ -42,6 +42,7 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
       if (step.at_us) offsets.push_back(*step.at_us);
       else if (step.every_us && *step.every_us > 0)
         for (int64_t o = step.start_us; o + step.for_us <= ph.duration_us; o += *step.every_us) offsets.push_back(o);
+      std::map<int, int64_t> last_hit;  // broker -> offset of this step's last hit on it
       for (int64_t o : offsets) {
         PlannedInjection inj;
         inj.offset_us = o;
@@ -50,12 +51,30 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
         inj.action.broker = step.broker;
         inj.action.delay_us = step.delay_us;
         inj.action.workload = step.workload;
+        inj.action.count = step.count;
+        inj.action.topic = step.topic;
+        inj.action.partitions = step.partitions;
+        inj.action.dry_run = step.dry_run;
         inj.where = step.where;
-        if (step.broker.kind == BrokerChoice::Kind::Random) {
-          inj.action.broker.kind = BrokerChoice::Kind::Id;
-          inj.action.broker.id = 1 + static_cast<int>(rng() % static_cast<uint64_t>(std::max(1, s.kafka.brokers)));
+        if (!chaos_verb_takes_broker(step.verb) || step.broker.kind != BrokerChoice::Kind::Random) {
+          p.injections.push_back(inj);
+          continue;
         }
-        p.injections.push_back(inj);
+        // chaoskube's rules: `count` distinct brokers per hit, none hit again
+        // within `spacing` or while this step still holds it down.
+        std::vector<int> eligible;
+        for (int b = 1; b <= std::max(1, s.kafka.brokers); ++b) {
+          auto it = last_hit.find(b);
+          if (it == last_hit.end() || (o - it->second >= step.spacing_us && o - it->second >= step.for_us)) eligible.push_back(b);
+        }
+        for (int k = 0; k < step.count && !eligible.empty(); ++k) {
+          size_t pick = static_cast<size_t>(rng() % eligible.size());
+          inj.action.broker.kind = BrokerChoice::Kind::Id;
+          inj.action.broker.id = eligible[pick];
+          last_hit[eligible[pick]] = o;
+          eligible.erase(eligible.begin() + static_cast<long>(pick));
+          p.injections.push_back(inj);
+        }
       }
     }
     t += ph.duration_us;
@@ -92,8 +111,9 @@ std::string describe_load(const LoadSpec& l) {
 
 static std::string describe_action(const PlannedInjection& i) {
   // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "x" + std::string&&.
-  std::string s = chaos_verb_name(i.action.verb);
-  if (chaos_verb_targets_broker(i.action.verb)) {
+  std::string s = i.action.dry_run ? "dry run: " : "";
+  s += chaos_verb_name(i.action.verb);
+  if (chaos_verb_takes_broker(i.action.verb)) {
     s += ' ';
     s += i.action.broker.describe();
   }
@@ -105,6 +125,17 @@ static std::string describe_action(const PlannedInjection& i) {
     s += " +";
     s += format_duration_us(i.action.delay_us);
   }
+  if (i.action.verb == ChaosVerb::AddBrokers) {
+    s += ' ';
+    s += std::to_string(i.action.count);
+  }
+  if (i.action.verb == ChaosVerb::AddPartitions) {
+    s += ' ';
+    s += i.action.topic;
+    s += " to ";
+    s += std::to_string(i.action.partitions);
+  }
+  if (chaos_verb_is_scale(i.action.verb)) return s;
   s += " for ";
   s += format_duration_us(i.for_us);
   return s;
@@ -130,8 +161,11 @@ std::string format_plan(const Plan& plan) {
     o << "\n";
     for (const auto& [name, l] : p.loads) o << "             load  " << name << ": " << describe_load(l) << "\n";
     for (const auto& i : p.injections) {
-      std::snprintf(buf, sizeof buf, "  +%-8s   chaos %s", format_duration_us(p.nominal_start_us + i.offset_us).c_str(), describe_action(i).c_str());
-      o << buf << "  (undo at +" << format_duration_us(p.nominal_start_us + i.offset_us + i.for_us) << ")\n";
+      std::snprintf(buf, sizeof buf, "  +%-8s   %s %s", format_duration_us(p.nominal_start_us + i.offset_us).c_str(),
+                    chaos_verb_is_scale(i.action.verb) ? "scale" : "chaos", describe_action(i).c_str());
+      o << buf;
+      if (!chaos_verb_is_scale(i.action.verb)) o << "  (undo at +" << format_duration_us(p.nominal_start_us + i.offset_us + i.for_us) << ")";
+      o << "\n";
     }
   }
   o << "total: " << format_duration_us(plan.total_us) << (plan.total_us ? " at most" : "") << "\n";
@@ -162,8 +196,9 @@ nlohmann::json plan_to_json(const Plan& plan) {
       pj["injections"].push_back({{"offset_us", i.offset_us},
                                   {"for_us", i.for_us},
                                   {"verb", chaos_verb_name(i.action.verb)},
-                                  {"broker", chaos_verb_targets_broker(i.action.verb) ? i.action.broker.describe() : ""},
-                                  {"delay_us", i.action.delay_us}});
+                                  {"broker", chaos_verb_takes_broker(i.action.verb) ? i.action.broker.describe() : ""},
+                                  {"delay_us", i.action.delay_us},
+                                  {"dry_run", i.action.dry_run}});
     j["phases"].push_back(pj);
   }
   return j;

@@ -33,12 +33,27 @@ Result<FieldTemplate> parse_field_template(const std::string& src) {
   return t;
 }
 
-bool chaos_verb_targets_broker(ChaosVerb v) { return v == ChaosVerb::BrokerDown || v == ChaosVerb::BrokerDelay; }
+bool chaos_verb_takes_broker(ChaosVerb v) {
+  return v == ChaosVerb::BrokerDown || v == ChaosVerb::BrokerDelay || chaos_verb_is_outage(v);
+}
+
+bool chaos_verb_is_outage(ChaosVerb v) {
+  return v == ChaosVerb::BrokerDown || v == ChaosVerb::BrokerKill || v == ChaosVerb::BrokerPause || v == ChaosVerb::BrokerStop;
+}
+
+bool chaos_verb_is_scale(ChaosVerb v) { return v == ChaosVerb::AddBrokers || v == ChaosVerb::AddPartitions; }
+
+bool chaos_verb_targets_broker(ChaosVerb v) { return chaos_verb_takes_broker(v) || chaos_verb_is_scale(v); }
 
 const char* chaos_verb_name(ChaosVerb v) {
   switch (v) {
     case ChaosVerb::BrokerDown: return "broker-down";
     case ChaosVerb::BrokerDelay: return "broker-delay";
+    case ChaosVerb::BrokerKill: return "broker-kill";
+    case ChaosVerb::BrokerPause: return "broker-pause";
+    case ChaosVerb::BrokerStop: return "broker-stop";
+    case ChaosVerb::AddBrokers: return "add-brokers";
+    case ChaosVerb::AddPartitions: return "add-partitions";
     case ChaosVerb::RedisKill: return "redis-kill";
     case ChaosVerb::RedisPause: return "redis-pause";
     case ChaosVerb::PostgresKill: return "postgres-kill";
@@ -53,6 +68,7 @@ std::string BrokerChoice::describe() const {
     case Kind::Random: return "random broker";
     case Kind::Id: return "broker " + std::to_string(id);
     case Kind::LeaderOf: return "leader of " + topic + "/" + std::to_string(partition);
+    case Kind::Controller: return "the active controller";
   }
   return "?";
 }

@@ -125,12 +125,21 @@ struct LoadSpec {
   SourceLocation where;
 };
 
-enum class ChaosVerb { BrokerDown, BrokerDelay, RedisKill, RedisPause, PostgresKill, PostgresPause, ConsumerCrash };
+// What a step does. Chaos verbs are undone after `for`; scale verbs
+// (add-brokers, add-partitions) are not undone and wait until they took effect.
+enum class ChaosVerb {
+  BrokerDown, BrokerDelay, BrokerKill, BrokerPause, BrokerStop,
+  RedisKill, RedisPause, PostgresKill, PostgresPause, ConsumerCrash,
+  AddBrokers, AddPartitions
+};
 const char* chaos_verb_name(ChaosVerb v);
-bool chaos_verb_targets_broker(ChaosVerb v);
+bool chaos_verb_targets_broker(ChaosVerb v);  // carried out by the Kafka target
+bool chaos_verb_takes_broker(ChaosVerb v);    // acts on one broker (a `broker:` choice)
+bool chaos_verb_is_outage(ChaosVerb v);       // the broker stops serving until undone
+bool chaos_verb_is_scale(ChaosVerb v);
 
 struct BrokerChoice {
-  enum class Kind { Random, Id, LeaderOf } kind = Kind::Random;
+  enum class Kind { Random, Id, LeaderOf, Controller } kind = Kind::Random;
   int id = 0;
   std::string topic;
   int partition = 0;
@@ -146,6 +155,11 @@ struct StepSpec {
   int64_t for_us = 0;
   int64_t delay_us = 0;
   std::string workload;  // consumer-crash: which ETL workload
+  int count = 1;         // brokers hit at once (random), or brokers added (add-brokers)
+  int64_t spacing_us = 0;  // random: least time between two hits on the same broker
+  bool dry_run = false;  // record what would happen, do nothing
+  std::string topic;     // add-partitions
+  int partitions = 0;    // add-partitions: the new total
   SourceLocation where;
 };
 

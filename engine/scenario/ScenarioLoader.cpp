@@ -735,7 +735,8 @@ class Loader {
         error(st, "a step is a map such as {at: 5s, chaos: broker-down, broker: random, for: 10s}");
         continue;
       }
-      keys(st, "step", {"at", "every", "start", "chaos", "broker", "for", "delay", "workload"});
+      keys(st, "step", {"at", "every", "start", "chaos", "scale", "broker", "for", "delay", "workload", "count", "spacing", "dry_run",
+                        "topic", "partitions"});
       if (st["at"] && st["every"]) error(st, "a step has either 'at' or 'every', not both");
       else if (!st["at"] && !st["every"]) error(st, "a step needs 'at' (an offset in its phase) or 'every' (a period)");
       if (st["at"]) step.at_us = duration(st["at"], "at");
@@ -747,22 +748,27 @@ class Loader {
       } else if (st["start"]) {
         error(st["start"], "'start' only goes with 'every'");
       }
-      std::string verb = required_string(st, "chaos", "step");
-      static const std::vector<std::pair<std::string, ChaosVerb>> verbs = {
+      bool scale = static_cast<bool>(st["scale"]);
+      if (st["chaos"] && scale) error(st, "a step is either 'chaos' or 'scale', not both");
+      std::string verb = scale ? scalar_string(st["scale"], "scale") : required_string(st, "chaos", "step");
+      static const std::vector<std::pair<std::string, ChaosVerb>> chaos_verbs = {
           {"broker-down", ChaosVerb::BrokerDown},     {"broker-delay", ChaosVerb::BrokerDelay},
-          {"redis-kill", ChaosVerb::RedisKill},       {"redis-pause", ChaosVerb::RedisPause},
-          {"postgres-kill", ChaosVerb::PostgresKill}, {"postgres-pause", ChaosVerb::PostgresPause},
-          {"consumer-crash", ChaosVerb::ConsumerCrash}};
+          {"broker-kill", ChaosVerb::BrokerKill},     {"broker-pause", ChaosVerb::BrokerPause},
+          {"broker-stop", ChaosVerb::BrokerStop},     {"redis-kill", ChaosVerb::RedisKill},
+          {"redis-pause", ChaosVerb::RedisPause},     {"postgres-kill", ChaosVerb::PostgresKill},
+          {"postgres-pause", ChaosVerb::PostgresPause}, {"consumer-crash", ChaosVerb::ConsumerCrash}};
+      static const std::vector<std::pair<std::string, ChaosVerb>> scale_verbs = {{"add-brokers", ChaosVerb::AddBrokers},
+                                                                                  {"add-partitions", ChaosVerb::AddPartitions}};
       bool verb_known = false;
       std::vector<std::string> verb_names;
-      for (const auto& [n, v] : verbs) {
+      for (const auto& [n, v] : scale ? scale_verbs : chaos_verbs) {
         verb_names.push_back(n);
         if (n == verb) {
           step.verb = v;
           verb_known = true;
         }
       }
-      if (!verb.empty() && !verb_known) one_of(st["chaos"], verb, verb_names, "chaos action");
+      if (!verb.empty() && !verb_known) one_of(scale ? st["scale"] : st["chaos"], verb, verb_names, scale ? "scale step" : "chaos action");
       if (verb_known && (step.verb == ChaosVerb::RedisKill || step.verb == ChaosVerb::RedisPause) && !s.redis.declared)
         error(st["chaos"], verb + " needs a Redis in the topology");
       if (verb_known && (step.verb == ChaosVerb::PostgresKill || step.verb == ChaosVerb::PostgresPause) && !s.postgres.declared)
@@ -779,10 +785,19 @@ class Loader {
       } else if (st["workload"]) {
         error(st["workload"], "'workload' only goes with consumer-crash");
       }
-      if (verb_known && !chaos_verb_targets_broker(step.verb) && st["broker"])
-        error(st["broker"], "'broker' only goes with broker-down and broker-delay");
-      if (!st["for"]) error(st, "a chaos step needs 'for' (how long the injection lasts before it is undone)");
-      else step.for_us = duration(st["for"], "for").value_or(0);
+      if (verb_known && !chaos_verb_takes_broker(step.verb) && st["broker"])
+        error(st["broker"], "'broker' only goes with broker-down, broker-kill, broker-pause, broker-stop and broker-delay");
+      if (scale) {
+        if (st["for"]) error(st["for"], "scale steps are not undone: 'for' does not apply");
+        if (st["dry_run"]) error(st["dry_run"], "'dry_run' goes with chaos steps");
+      } else if (!st["for"]) {
+        error(st, step.verb == ChaosVerb::BrokerKill
+                      ? "broker-kill needs 'for' (how long until the killed broker is restarted, as Kubernetes would restart a pod)"
+                      : "a chaos step needs 'for' (how long the injection lasts before it is undone)");
+      } else {
+        step.for_us = duration(st["for"], "for").value_or(0);
+      }
+      if (st["dry_run"] && !scale) step.dry_run = boolean(st["dry_run"], "dry_run").value_or(false);
       if (step.verb == ChaosVerb::BrokerDelay) {
         if (!st["delay"]) error(st, "broker-delay needs 'delay' (the added round-trip time, e.g. 50ms)");
         else step.delay_us = duration(st["delay"], "delay").value_or(0);
@@ -790,6 +805,7 @@ class Loader {
         error(st["delay"], "'delay' only goes with broker-delay");
       }
       if (st["broker"]) broker(st["broker"], step, s);
+      if (verb_known) scale_or_spread(st, step, s);
       // The step must fit in its phase: injections never outlive the phase
       // that declared them.
       int64_t first = step.at_us ? *step.at_us : step.start_us;
@@ -815,7 +831,11 @@ class Loader {
         step.broker.kind = BrokerChoice::Kind::Random;
         return;
       }
-      auto id = integer(b, "broker (random, a broker id, or {leader_of: topic/partition})");
+      if (b.Scalar() == "controller") {
+        step.broker.kind = BrokerChoice::Kind::Controller;
+        return;
+      }
+      auto id = integer(b, "broker (random, controller, a broker id, or {leader_of: topic/partition})");
       if (!id) return;
       if (*id < 1 || (s.kafka.bootstrap.empty() && *id > s.kafka.brokers))
         error(b, "broker " + std::to_string(*id) + " does not exist (brokers are 1.." + std::to_string(s.kafka.brokers) + ")");
@@ -825,7 +845,7 @@ class Loader {
     }
     if (b.IsMap()) {
       keys(b, "broker", {"leader_of"});
-      if (!b["leader_of"]) return error(b, "broker must be random, a broker id, or {leader_of: topic/partition}");
+      if (!b["leader_of"]) return error(b, "broker must be random, controller, a broker id, or {leader_of: topic/partition}");
       std::string v = scalar_string(b["leader_of"], "leader_of");
       auto slash = v.rfind('/');
       char* end = nullptr;
@@ -851,7 +871,52 @@ class Loader {
       }
       return;
     }
-    error(b, "broker must be random, a broker id, or {leader_of: topic/partition}");
+    error(b, "broker must be random, controller, a broker id, or {leader_of: topic/partition}");
+  }
+
+  // count/spacing for random broker picks, count for add-brokers, topic and
+  // partitions for add-partitions.
+  void scale_or_spread(const YAML::Node& st, StepSpec& step, const Scenario& s) {
+    bool random = chaos_verb_takes_broker(step.verb) && step.broker.kind == BrokerChoice::Kind::Random;
+    if (st["count"]) {
+      auto c = integer(st["count"], "count");
+      if (step.verb == ChaosVerb::AddBrokers) {
+        if (c && (*c < 1 || s.kafka.brokers + *c > 32)) error(st["count"], "add-brokers count must be at least 1 and leave at most 32 brokers");
+      } else if (!random) {
+        error(st["count"], "'count' goes with a random broker choice (how many brokers each hit takes) or add-brokers");
+      } else if (c && (*c < 1 || *c > s.kafka.brokers)) {
+        error(st["count"], "count must be between 1 and the " + std::to_string(s.kafka.brokers) + " brokers of the topology");
+      }
+      if (c) step.count = static_cast<int>(*c);
+    }
+    if (st["spacing"]) {
+      if (!random) error(st["spacing"], "'spacing' (least time between hits on the same broker) goes with a random broker choice");
+      else step.spacing_us = duration(st["spacing"], "spacing").value_or(0);
+    }
+    if (step.verb != ChaosVerb::AddPartitions) {
+      if (st["topic"]) error(st["topic"], "'topic' only goes with add-partitions");
+      if (st["partitions"]) error(st["partitions"], "'partitions' only goes with add-partitions");
+      return;
+    }
+    step.topic = required_string(st, "topic", "add-partitions");
+    if (!st["partitions"]) return error(st, "add-partitions needs 'partitions' (the topic's new total)");
+    auto n = integer(st["partitions"], "partitions");
+    if (!n) return;
+    step.partitions = static_cast<int>(*n);
+    const TopicSpec* topic = nullptr;
+    std::vector<std::string> names;
+    for (const auto& t : s.kafka.topics) {
+      names.push_back(t.name);
+      if (t.name == step.topic) topic = &t;
+    }
+    if (!topic && s.kafka.bootstrap.empty()) {
+      std::string guess = did_you_mean(step.topic, names);
+      error(st["topic"], "add-partitions names topic '" + step.topic + "', which the topology does not declare" +
+                             (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+    } else if (topic && *n <= topic->partitions) {
+      error(st["partitions"], "partitions is the new total and must exceed the " + std::to_string(topic->partitions) + " that " +
+                                  topic->name + " starts with");
+    }
   }
 
   // Expression errors carry a column inside the string; map it into the file.

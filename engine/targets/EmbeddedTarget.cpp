@@ -44,14 +44,9 @@ Result<int> EmbeddedTarget::resolve_broker(const BrokerChoice& choice) {
   switch (choice.kind) {
     case BrokerChoice::Kind::Id: return choice.id;
     case BrokerChoice::Kind::Random: return runtime_error("internal: random broker not resolved by the plan");
-    case BrokerChoice::Kind::LeaderOf: {
-      auto leaders = fetch_partition_leaders(metadata_client_.get(), 5000);
-      if (!leaders) return leaders.error();
-      auto it = leaders->leader.find({choice.topic, choice.partition});
-      if (it == leaders->leader.end()) return runtime_error("no partition " + choice.topic + "/" + std::to_string(choice.partition) + " in the cluster's metadata");
-      if (it->second < 0) return runtime_error(choice.topic + "/" + std::to_string(choice.partition) + " has no leader right now");
-      return it->second;
-    }
+    case BrokerChoice::Kind::LeaderOf: return fetch_partition_leader(metadata_client_.get(), choice.topic, choice.partition);
+    case BrokerChoice::Kind::Controller:
+      return usage_error("the embedded target's mock cluster has no controller quorum: use --target local to hit the controller");
   }
   return runtime_error("internal: bad broker choice");
 }
@@ -101,6 +96,7 @@ Result<ChaosInjection> EmbeddedTarget::broker_down(int broker) {
   inj.description = "broker " + std::to_string(broker) + " down; leadership of " + std::to_string(moved.size()) + " partitions moved" +
                     (offline ? " (" + std::to_string(offline) + " offline: no live replica)" : "");
   inj.details = {{"broker", broker}, {"leaders_moved", moved}};
+  inj.out_of_service = broker;
   return inj;
 }
 

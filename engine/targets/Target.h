@@ -15,6 +15,8 @@ class Target : public ChaosInjector {
   virtual ~Target() = default;
   virtual std::string name() const = 0;
   virtual std::vector<ChaosVerb> chaos_verbs() const = 0;
+  // Whether `broker: controller` means something here (a KRaft quorum).
+  virtual bool can_target_controller() const { return false; }
   // Brings up (or connects to) the topology and creates its topics.
   virtual Status start(const Scenario& scenario) = 0;
   virtual std::string kafka_bootstrap() const = 0;

@@ -2,6 +2,7 @@
 
 #include "targets/EmbeddedTarget.h"
 #include "targets/ExistingKafkaTarget.h"
+#include "targets/LocalKafkaTarget.h"
 #include "targets/Target.h"
 
 namespace kapture {
@@ -15,8 +16,9 @@ Result<std::unique_ptr<Target>> make_target(const Scenario& scenario, const Targ
     return std::unique_ptr<Target>(std::make_unique<ExistingKafkaTarget>(bootstrap, props));
   }
   if (kind == "embedded") return std::unique_ptr<Target>(std::make_unique<EmbeddedTarget>());
-  if (kind == "local" || kind == "kubernetes")
-    return usage_error("target '" + kind + "' is not available in this version; use --target embedded, or --kafka HOST:PORT for a Kafka you run");
+  if (kind == "local") return std::unique_ptr<Target>(std::make_unique<LocalKafkaTarget>());
+  if (kind == "kubernetes")
+    return usage_error("target '" + kind + "' is not available in this version; use --target local or embedded, or --kafka HOST:PORT for a Kafka you run");
   return usage_error("unknown target '" + kind + "' (embedded, local, kubernetes)");
 }
 
@@ -28,9 +30,13 @@ std::vector<Error> check_target_supports(const Scenario& scenario, const Target&
       if (!chaos_verb_targets_broker(step.verb)) continue;  // stores and workloads are checked elsewhere
       bool ok = false;
       for (auto v : verbs) ok = ok || v == step.verb;
+      if (ok && step.broker.kind == BrokerChoice::Kind::Controller && chaos_verb_takes_broker(step.verb) && !target.can_target_controller())
+        errors.push_back(usage_error("broker: controller needs a KRaft controller quorum, which the " + target.name() +
+                                         " target does not have (run on --target local)",
+                                     step.where));
       if (!ok)
         errors.push_back(usage_error(std::string("chaos step '") + chaos_verb_name(step.verb) + "' needs control over the brokers, which the " +
-                                         target.name() + " target does not give (run on --target embedded, or drop the step)",
+                                         target.name() + " target does not give (run on --target local or embedded, or drop the step)",
                                      step.where));
     }
   }

@@ -116,7 +116,7 @@ RunRecord TimelineExecutor::run() {
           if (!result) {
             ir.error = result.error().message;
             ir.description = chaos_verb_name(inj.action.verb);
-            if (chaos_verb_targets_broker(inj.action.verb)) ir.description += " " + inj.action.broker.describe();
+            if (chaos_verb_takes_broker(inj.action.verb)) ir.description += " " + inj.action.broker.describe();
             events_.write("chaos_failed", {{"phase", phase.name}, {"verb", ir.verb}, {"error", ir.error}});
             record.injections.push_back(ir);
             record.error = runtime_error("chaos " + ir.description + " failed: " + ir.error);
@@ -124,9 +124,19 @@ RunRecord TimelineExecutor::run() {
             stop = true;
             break;
           }
-          undo_ids[a.injection] = undo_.push(result->description, result->undo);
           ir.description = result->description;
           ir.details = result->details;
+          if (!result->undo) {
+            // A scale step: done (and waited for) once inject returns.
+            ir.end_us = clock_.now_us();
+            ir.details["took_ms"] = (ir.end_us - now) / 1000;
+            metrics_.add_counter(now / 1000000, "scale.steps", 1);
+            events_.write("scale", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"details", ir.details}});
+            if (!options_.quiet) std::fprintf(stderr, "[%4llds] scale: %s\n", static_cast<long long>(now / 1000000), ir.description.c_str());
+            record.injections.push_back(ir);
+            continue;
+          }
+          undo_ids[a.injection] = undo_.push(result->description, result->undo);
           metrics_.add_counter(now / 1000000, "chaos.injected", 1);
           events_.write("chaos_inject", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"details", ir.details}});
           if (!options_.quiet) std::fprintf(stderr, "[%4llds] chaos: %s\n", static_cast<long long>(now / 1000000), ir.description.c_str());

@@ -1,5 +1,7 @@
 #include "drivers/kafka/KafkaHandles.h"
 
+#include <algorithm>
+
 namespace kapture {
 
 Status set_kafka_properties(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {
@@ -30,16 +32,30 @@ Result<PartitionLeaders> fetch_partition_leaders(rd_kafka_t* rk, int timeout_ms)
   if (err) return unreachable_error(std::string("Kafka metadata request failed: ") + rd_kafka_err2str(err));
   KafkaMetadata guard(md);
   PartitionLeaders out;
+  for (int b = 0; b < md->broker_cnt; ++b) out.brokers.push_back(md->brokers[b].id);
+  std::sort(out.brokers.begin(), out.brokers.end());
   for (int t = 0; t < md->topic_cnt; ++t) {
     const auto& topic = md->topics[t];
+    if (topic.err) continue;
     for (int p = 0; p < topic.partition_cnt; ++p) {
       const auto& part = topic.partitions[p];
       auto key = std::make_pair(std::string(topic.topic), static_cast<int>(part.id));
       out.leader[key] = part.leader;
       out.replicas[key] = std::vector<int>(part.replicas, part.replicas + part.replica_cnt);
+      out.isr[key] = std::vector<int>(part.isrs, part.isrs + part.isr_cnt);
     }
   }
   return out;
+}
+
+Result<int> fetch_partition_leader(rd_kafka_t* rk, const std::string& topic, int partition) {
+  auto leaders = fetch_partition_leaders(rk, 5000);
+  if (!leaders) return leaders.error();
+  std::string name = topic + "/" + std::to_string(partition);
+  auto it = leaders->leader.find({topic, partition});
+  if (it == leaders->leader.end()) return runtime_error("no partition " + name + " in the cluster's metadata");
+  if (it->second < 0) return runtime_error(name + " has no leader right now");
+  return it->second;
 }
 
 }  // namespace kapture

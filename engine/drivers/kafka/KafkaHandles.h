@@ -28,11 +28,20 @@ Status set_kafka_properties(rd_kafka_conf_t* conf, const std::map<std::string, s
 // A plain producer handle for metadata look-ups and similar one-off calls.
 Result<KafkaHandle> make_kafka_client(const std::string& bootstrap, const std::map<std::string, std::string>& props);
 
-// Partition -> leader broker id, for leader_of chaos targets and reports.
+// What a metadata request says about the cluster: live brokers, and per
+// partition its leader (-1: none), replicas and in-sync replicas. Used for
+// leader_of chaos targets, before/after snapshots and health gauges.
+using TopicPartition = std::pair<std::string, int>;
 struct PartitionLeaders {
-  std::map<std::pair<std::string, int>, int> leader;
-  std::map<std::pair<std::string, int>, std::vector<int>> replicas;
+  std::vector<int> brokers;  // the brokers the cluster reports alive
+  std::map<TopicPartition, int> leader;
+  std::map<TopicPartition, std::vector<int>> replicas;
+  std::map<TopicPartition, std::vector<int>> isr;
 };
 Result<PartitionLeaders> fetch_partition_leaders(rd_kafka_t* rk, int timeout_ms);
+
+// The current leader of topic/partition; an error if it has none or the
+// cluster does not know the partition.
+Result<int> fetch_partition_leader(rd_kafka_t* rk, const std::string& topic, int partition);
 
 }  // namespace kapture

@@ -1,5 +1,8 @@
 #include "drivers/kafka/KafkaProducerDriver.h"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace kapture {
@@ -14,12 +17,28 @@ void on_log(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   else spdlog::debug("kafka: {}: {}", fac, buf);
 }
 
-void on_error(rd_kafka_t*, int err, const char* reason, void*) {
-  // Transport errors are expected while chaos has a broker down.
+}  // namespace
+
+// Callbacks run inside rd_kafka_poll, on the worker thread that owns the
+// recorder: no locks needed.
+void KafkaProducerDriver::on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  // Transport errors are expected while chaos has a broker down: counted, not printed.
   spdlog::debug("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
+  static_cast<KafkaProducerDriver*>(opaque)->recorder_.client_errors++;
 }
 
-}  // namespace
+// Retries are only visible in librdkafka's statistics: the sum of txretries
+// over brokers, which only grows.
+int KafkaProducerDriver::on_stats(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  auto* d = static_cast<KafkaProducerDriver*>(opaque);
+  auto j = nlohmann::json::parse(json, json + len, nullptr, false);
+  if (j.is_discarded() || !j.contains("brokers")) return 0;
+  int64_t total = 0;
+  for (const auto& [name, b] : j["brokers"].items()) total += b.value("txretries", int64_t{0});
+  if (total > d->retries_seen_) d->recorder_.retries += total - d->retries_seen_;
+  d->retries_seen_ = std::max(d->retries_seen_, total);
+  return 0;  // librdkafka frees the JSON
+}
 
 Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const std::string& bootstrap,
                                                                          const std::map<std::string, std::string>& cluster_props,
@@ -33,6 +52,7 @@ Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const s
   props["compression.type"] = spec.compression;
   props["queue.buffering.max.messages"] = std::to_string(kMaxInFlight);
   props.emplace("linger.ms", "5");
+  props["statistics.interval.ms"] = "1000";  // produce.retries
   // The scenario's own properties win over the defaults above.
   for (const auto& [k, v] : spec.properties) props[k] = v;
   KafkaConf conf(rd_kafka_conf_new());
@@ -49,7 +69,8 @@ Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const s
   if (rd_kafka_conf_get(conf.get(), "queue.buffering.max.messages", buf, &len) == RD_KAFKA_CONF_OK) max_msgs = std::atoll(buf);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaProducerDriver::on_delivery);
   rd_kafka_conf_set_log_cb(conf.get(), on_log);
-  rd_kafka_conf_set_error_cb(conf.get(), on_error);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaProducerDriver::on_error);
+  rd_kafka_conf_set_stats_cb(conf.get(), &KafkaProducerDriver::on_stats);
   rd_kafka_conf_set_opaque(conf.get(), d.get());
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);

@@ -39,6 +39,8 @@ class KafkaProducerDriver {
   KafkaProducerDriver(const RunClock& clock, ProducerRecorder& recorder, AckLedger* ledger)
       : clock_(clock), recorder_(recorder), ledger_(ledger) {}
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static int on_stats(rd_kafka_t* rk, char* json, size_t len, void* opaque);
   rd_kafka_topic_t* topic_handle(const std::string& name);
 
   struct Slot {
@@ -56,6 +58,7 @@ class KafkaProducerDriver {
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   int64_t in_flight_ = 0;
+  int64_t retries_seen_ = 0;
   std::string last_error_;
 };
 
