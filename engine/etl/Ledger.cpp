@@ -57,7 +57,11 @@ LedgerReport reconcile(const AckLedger& ledger, const std::map<std::string, int6
       ++r.duplicates;
       if (r.duplicate_ids.size() < 100) r.duplicate_ids.push_back(id);
     }
-    if (!ledger.acked.contains(seq)) {
+    if (!ledger.acked.contains(seq) && ledger.failed.contains(seq)) {
+      // Reported failed (a timeout, a purge) yet written: in doubt, as any
+      // client that gave up waiting must allow. Not an error of the system.
+      ++r.failed_but_present;
+    } else if (!ledger.acked.contains(seq)) {
       ++r.unexpected;
       if (r.unexpected_ids.size() < 100) r.unexpected_ids.push_back(id);
     }

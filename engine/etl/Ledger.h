@@ -39,9 +39,11 @@ using SalesByState = std::map<std::string, std::map<std::string, int64_t>>;
 
 struct LedgerReport {
   bool checked = false;
+  std::string source = "postgres";  // what the acknowledged ids were checked against: postgres or kafka
   std::string skipped_because;  // when not checked
   int64_t acked = 0, failed = 0, lost = 0, duplicates = 0, unexpected = 0, aggregate_mismatches = 0;
-  int64_t rows = 0;                       // transaction rows found in PostgreSQL
+  int64_t failed_but_present = 0;  // the producer saw a failure, yet the record arrived
+  int64_t rows = 0;                       // transaction rows found in PostgreSQL (records in Kafka)
   std::vector<std::string> lost_ids;      // the first 100
   std::vector<std::string> duplicate_ids; // the first 100
   std::vector<std::string> unexpected_ids;

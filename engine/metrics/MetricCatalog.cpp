@@ -55,6 +55,8 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"kafka.isr_recovery", MetricKind::Histogram, MetricUnit::Microseconds,
        "a broker back in service until no partition is under-replicated"},
       {"produce.retries", MetricKind::Counter, MetricUnit::Count, "produce requests the Kafka client retried (librdkafka statistics)"},
+      {"produce.producer_restarts", MetricKind::Counter, MetricUnit::Count,
+       "producers replaced after a fatal client error (their unacknowledged records count as failed)"},
       {"produce.client_errors", MetricKind::Counter, MetricUnit::Count,
        "errors the Kafka client reported (broker connections lost, all brokers down, ...)"},
   };

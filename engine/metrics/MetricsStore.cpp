@@ -37,6 +37,13 @@ int64_t MetricsStore::counter_sum(const std::string& name, SecondWindow w) const
   return total;
 }
 
+bool MetricsStore::counter_recorded(const std::string& name, SecondWindow w) const {
+  std::lock_guard lock(mu_);
+  for (auto it = seconds_.lower_bound(w.from); it != seconds_.end() && it->first < w.to; ++it)
+    if (it->second.counters.count(name)) return true;
+  return false;
+}
+
 Histogram MetricsStore::histogram(const std::string& name, SecondWindow w) const {
   std::lock_guard lock(mu_);
   Histogram h;

@@ -32,6 +32,7 @@ class MetricsStore {
   void add_counter(int64_t second, const std::string& name, int64_t delta);
 
   int64_t counter_sum(const std::string& name, SecondWindow w) const;
+  bool counter_recorded(const std::string& name, SecondWindow w) const;  // any second has it, even as 0
   Histogram histogram(const std::string& name, SecondWindow w) const;
   // Gauges: the value in the last second of the window that has one.
   std::optional<double> gauge_last(const std::string& name, SecondWindow w) const;

@@ -88,9 +88,10 @@ nlohmann::json build_summary(const ReportInput& in) {
   }
   if (in.ledger) {
     const LedgerReport& l = *in.ledger;
-    j["ledger"] = {{"checked", l.checked},       {"acked", l.acked},         {"failed", l.failed},
+    j["ledger"] = {{"checked", l.checked},       {"verified_against", l.source}, {"acked", l.acked},         {"failed", l.failed},
                    {"rows", l.rows},             {"lost", l.lost},           {"duplicates", l.duplicates},
-                   {"unexpected", l.unexpected}, {"aggregate_mismatches", l.aggregate_mismatches},
+                   {"unexpected", l.unexpected}, {"failed_but_present", l.failed_but_present},
+                   {"aggregate_mismatches", l.aggregate_mismatches},
                    {"lost_ids", l.lost_ids},     {"duplicate_ids", l.duplicate_ids}, {"unexpected_ids", l.unexpected_ids},
                    {"mismatches", l.mismatches}};
     if (!l.checked) j["ledger"]["skipped_because"] = l.skipped_because;
@@ -200,7 +201,10 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
   }
   if (in.ledger) {
     const LedgerReport& l = *in.ledger;
-    if (l.checked)
+    if (l.checked && l.source == "kafka")
+      o << "\n  ledger: " << l.acked << " acknowledged, " << l.rows << " records read back from Kafka: " << l.lost << " lost, "
+        << l.duplicates << " duplicated, " << l.unexpected << " unexpected\n";
+    else if (l.checked)
       o << "\n  ledger: " << l.acked << " acknowledged, " << l.rows << " rows in PostgreSQL: " << l.lost << " lost, " << l.duplicates
         << " duplicated, " << l.unexpected << " unexpected, " << l.aggregate_mismatches << " Redis aggregate mismatches\n";
     else

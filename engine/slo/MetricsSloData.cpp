@@ -24,6 +24,9 @@ bool MetricsSloData::aggregate(const SloNode& node, const std::string& window, d
     return true;
   }
   if (info->kind == MetricKind::Counter) {
+    // The ledger's counters exist only when the ledger was checked: a
+    // skipped check is no data (a failed expectation), never a zero.
+    if (node.metric.rfind("ledger.", 0) == 0 && !store_.counter_recorded(node.metric, w)) return false;
     double sum = static_cast<double>(store_.counter_sum(node.metric, w));
     if (node.agg == SloNode::Agg::Rate) {
       if (w.length() == 0) return false;

@@ -13,14 +13,15 @@ class ProducerRecorder : public SecondRecorder {
 
   Histogram latency, send_latency, schedule_lag;
   int64_t intended = 0, sent = 0, acked = 0, failed = 0, queue_full = 0, bytes = 0;
-  int64_t retries = 0, client_errors = 0;
+  int64_t retries = 0, client_errors = 0, producer_restarts = 0;
   int64_t in_flight = 0;  // a gauge: not cleared
 
  protected:
   void fill(SecondSample& s) const override {
     s.counters = {{"produce.intended", intended}, {"produce.sent", sent},           {"produce.acked", acked},
                   {"produce.failed", failed},     {"produce.queue_full", queue_full}, {"produce.bytes", bytes},
-                  {"produce.retries", retries},   {"produce.client_errors", client_errors}};
+                  {"produce.retries", retries},   {"produce.client_errors", client_errors},
+                  {"produce.producer_restarts", producer_restarts}};
     s.gauges = {{"produce.in_flight", static_cast<double>(in_flight)}};
     put(s, "produce.latency", latency);
     put(s, "produce.send_latency", send_latency);
@@ -30,7 +31,7 @@ class ProducerRecorder : public SecondRecorder {
     latency.reset();
     send_latency.reset();
     schedule_lag.reset();
-    intended = sent = acked = failed = queue_full = bytes = retries = client_errors = 0;
+    intended = sent = acked = failed = queue_full = bytes = retries = client_errors = producer_restarts = 0;
   }
 };
 

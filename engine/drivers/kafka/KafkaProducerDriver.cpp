@@ -24,7 +24,9 @@ void on_log(const rd_kafka_t*, int level, const char* fac, const char* buf) {
 void KafkaProducerDriver::on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   // Transport errors are expected while chaos has a broker down: counted, not printed.
   spdlog::debug("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
-  static_cast<KafkaProducerDriver*>(opaque)->recorder_.client_errors++;
+  auto* d = static_cast<KafkaProducerDriver*>(opaque);
+  d->recorder_.client_errors++;
+  if (err == RD_KAFKA_RESP_ERR__FATAL) d->fatal_ = true;  // handled after the poll returns
 }
 
 // Retries are only visible in librdkafka's statistics: the sum of txretries
@@ -55,13 +57,19 @@ Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const s
   props["statistics.interval.ms"] = "1000";  // produce.retries
   // The scenario's own properties win over the defaults above.
   for (const auto& [k, v] : spec.properties) props[k] = v;
-  KafkaConf conf(rd_kafka_conf_new());
-  if (auto err = set_kafka_properties(conf.get(), props)) {
+  d->props_ = props;
+  if (auto err = d->open()) {
     Error e = *err;
     e.message = "workload '" + spec.name + "': " + e.message;
     e.where = spec.where;
     return e;
   }
+  return d;
+}
+
+Status KafkaProducerDriver::open() {
+  KafkaConf conf(rd_kafka_conf_new());
+  if (auto err = set_kafka_properties(conf.get(), props_)) return err;
   // librdkafka may have been told a larger queue; size the slot table to it.
   char buf[64];
   size_t len = sizeof buf;
@@ -71,16 +79,58 @@ Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const s
   rd_kafka_conf_set_log_cb(conf.get(), on_log);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaProducerDriver::on_error);
   rd_kafka_conf_set_stats_cb(conf.get(), &KafkaProducerDriver::on_stats);
-  rd_kafka_conf_set_opaque(conf.get(), d.get());
+  rd_kafka_conf_set_opaque(conf.get(), this);
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);
-  if (!rk) return usage_error("workload '" + spec.name + "': cannot create a Kafka producer: " + errstr, spec.where);
+  if (!rk) return usage_error(std::string("cannot create a Kafka producer: ") + errstr);
   conf.release();
-  d->rk_.reset(rk);
-  d->slots_.resize(static_cast<size_t>(max_msgs) + 1);
-  d->free_slots_.reserve(d->slots_.size());
-  for (size_t i = d->slots_.size(); i-- > 0;) d->free_slots_.push_back(static_cast<uint32_t>(i));
-  return d;
+  rk_.reset(rk);
+  retries_seen_ = 0;
+  if (slots_.empty()) {
+    slots_.resize(static_cast<size_t>(max_msgs) + 1);
+    free_slots_.reserve(slots_.size());
+    for (size_t i = slots_.size(); i-- > 0;) free_slots_.push_back(static_cast<uint32_t>(i));
+  }
+  return std::nullopt;
+}
+
+// A fatal error (librdkafka before 2.3 raises one for an idempotent producer
+// whose sequence numbers desynchronise while brokers are killed) leaves the
+// handle unusable: everything in it fails, and a new handle (a new producer
+// id) takes over, as librdkafka's documentation asks of applications.
+void KafkaProducerDriver::recover_from_fatal() {
+  char reason[512];
+  rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk_.get(), reason, sizeof reason);
+  spdlog::warn("kafka producer: fatal error ({}: {}); its {} unacknowledged records count as failed and a new producer takes over",
+               rd_kafka_err2name(err), reason, in_flight_);
+  last_error_ = reason;
+  drop_in_flight();
+  for (auto& [name, t] : topics_) rd_kafka_topic_destroy(t);
+  topics_.clear();
+  last_topic_ = nullptr;
+  last_topic_name_.clear();
+  rk_.reset();
+  fatal_ = false;
+  recorder_.producer_restarts++;
+  if (auto e = open()) last_error_ = e->message;
+}
+
+// Purges what the handle still holds; purged records come back through the
+// delivery callback as failed. Whatever does not come back is failed here, so
+// no record goes unaccounted for.
+void KafkaProducerDriver::drop_in_flight() {
+  rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  for (int i = 0; i < 50 && in_flight_ > 0; ++i) rd_kafka_poll(rk_.get(), 100);
+  if (in_flight_ == 0) return;
+  std::vector<bool> free(slots_.size(), false);
+  for (uint32_t f : free_slots_) free[f] = true;
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (free[i]) continue;
+    if (ledger_) ledger_->failed.add(static_cast<uint64_t>(slots_[i].seq));
+    recorder_.failed++;
+    free_slots_.push_back(i);
+  }
+  in_flight_ = 0;
 }
 
 KafkaProducerDriver::~KafkaProducerDriver() {
@@ -105,6 +155,7 @@ rd_kafka_topic_t* KafkaProducerDriver::topic_handle(const std::string& name) {
 
 KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& topic, const std::string* key, const std::string& value,
                                                           int64_t intended_us, int64_t seq) {
+  if (fatal_) recover_from_fatal();
   if (free_slots_.empty()) return SendResult::QueueFull;
   rd_kafka_topic_t* t = topic_handle(topic);
   if (!t) {
@@ -121,6 +172,7 @@ KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& top
   if (rc != 0) {
     rd_kafka_resp_err_t err = rd_kafka_last_error();
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return SendResult::QueueFull;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) fatal_ = true;
     last_error_ = std::string("produce to ") + topic + ": " + rd_kafka_err2str(err);
     return SendResult::Failed;
   }
@@ -156,17 +208,14 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
 
 void KafkaProducerDriver::poll(int timeout_ms) {
   rd_kafka_poll(rk_.get(), timeout_ms);
+  if (fatal_) recover_from_fatal();
   recorder_.in_flight = in_flight_;
 }
 
 int64_t KafkaProducerDriver::flush_and_purge(int timeout_ms) {
-  rd_kafka_flush(rk_.get(), timeout_ms);
+  if (!fatal_) rd_kafka_flush(rk_.get(), timeout_ms);
   int64_t left = in_flight_;
-  if (left > 0) {
-    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    // Purged messages come back through the delivery callback as failed.
-    for (int i = 0; i < 50 && in_flight_ > 0; ++i) rd_kafka_poll(rk_.get(), 100);
-  }
+  if (left > 0) drop_in_flight();
   recorder_.in_flight = in_flight_;
   return left;
 }

@@ -38,6 +38,9 @@ class KafkaProducerDriver {
  private:
   KafkaProducerDriver(const RunClock& clock, ProducerRecorder& recorder, AckLedger* ledger)
       : clock_(clock), recorder_(recorder), ledger_(ledger) {}
+  Status open();  // a handle from props_
+  void recover_from_fatal();
+  void drop_in_flight();
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static int on_stats(rd_kafka_t* rk, char* json, size_t len, void* opaque);
@@ -59,6 +62,8 @@ class KafkaProducerDriver {
   std::vector<uint32_t> free_slots_;
   int64_t in_flight_ = 0;
   int64_t retries_seen_ = 0;
+  bool fatal_ = false;  // set by the error callback; the handle is replaced outside the callback
+  std::map<std::string, std::string> props_;
   std::string last_error_;
 };
 
