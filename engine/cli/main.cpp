@@ -26,6 +26,7 @@
 #include "scenario/ScenarioLoader.h"
 #include "slo/Verdict.h"
 #include "targets/EmbeddedTarget.h"
+#include "targets/LocalKafkaTarget.h"
 #include "targets/Target.h"
 #include "timeline/TimelineExecutor.h"
 #include "workloads/ProducerWorkload.h"
@@ -351,9 +352,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   return rc;
 }
 
-int cmd_serve(const Options& opt, SignalWatcher& signals) {
-  // A mock cluster on its own, for tools and benchmarks: prints the bootstrap
-  // servers on the first line of stdout and runs until SIGINT/SIGTERM.
+int cmd_serve(const std::string& what, const Options& opt, SignalWatcher& signals) {
+  // A cluster on its own, for tools and benchmarks: the mock (kafka-mock) or
+  // real brokers (kafka-local). Prints the bootstrap servers on the first
+  // line of stdout and runs until SIGINT/SIGTERM.
   Scenario s;
   s.kafka.brokers = opt.brokers;
   if (!opt.scenarios.empty()) {
@@ -364,12 +366,14 @@ int cmd_serve(const Options& opt, SignalWatcher& signals) {
     }
     s = *loaded.scenario;
   }
-  EmbeddedTarget target;
-  if (auto err = target.start(s)) {
+  std::unique_ptr<Target> target;
+  if (what == "kafka-local") target = std::make_unique<LocalKafkaTarget>();
+  else target = std::make_unique<EmbeddedTarget>();
+  if (auto err = target->start(s)) {
     std::fprintf(stderr, "%s\n", err->describe().c_str());
     return kExitUnreachable;
   }
-  std::printf("%s\n", target.kafka_bootstrap().c_str());
+  std::printf("%s\n", target->kafka_bootstrap().c_str());
   std::fflush(stdout);
   std::mutex mu;
   std::condition_variable cv;
@@ -382,6 +386,7 @@ int cmd_serve(const Options& opt, SignalWatcher& signals) {
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return done; });
   signals.on_signal(nullptr);
+  target->stop();
   return 0;
 }
 
@@ -427,6 +432,7 @@ int main(int argc, char** argv) {
   kapture-engine run scenarios/chaos-kafka.yaml --set timeline.steady.duration=10s --results /tmp/r
   kapture-engine run scenarios/chaos-kafka.yaml --kafka 127.0.0.1:9092   (chaos steps are refused there)
   kapture-engine serve kafka-mock --brokers 3               a mock cluster for other tools
+  kapture-engine serve kafka-local --brokers 3              real Kafka brokers (KRaft) for other tools
 
 Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenario or usage;
 3 target unreachable or could not be set up; 4 the load generator could not keep the declared rate;
@@ -455,9 +461,9 @@ Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenar
   auto* plan = app.add_subcommand("plan", "print the resolved timeline without touching anything");
   plan->add_option("scenario", opt.scenarios, "scenario file")->required()->expected(1);
   add_common(plan);
-  auto* serve = app.add_subcommand("serve", "run a service on its own: kafka-mock");
+  auto* serve = app.add_subcommand("serve", "run a service on its own: kafka-mock or kafka-local (real brokers)");
   std::string what;
-  serve->add_option("what", what, "kafka-mock")->required()->check(CLI::IsMember({"kafka-mock"}));
+  serve->add_option("what", what, "kafka-mock or kafka-local")->required()->check(CLI::IsMember({"kafka-mock", "kafka-local"}));
   serve->add_option("--brokers", opt.brokers, "number of brokers (default 3)");
   serve->add_option("--scenario", opt.scenarios, "create this scenario's topics");
   std::string report_dir;
@@ -480,7 +486,7 @@ Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenar
   SignalWatcher signals;
   if (*validate) return cmd_validate(opt);
   if (*plan) return cmd_plan(opt);
-  if (*serve) return cmd_serve(opt, signals);
+  if (*serve) return cmd_serve(what, opt, signals);
   if (*report) return cmd_report(report_dir);
   return cmd_run(opt, signals);
 }

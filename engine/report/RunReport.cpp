@@ -33,6 +33,11 @@ nlohmann::json window_metrics(const MetricsStore& m, SecondWindow w) {
                                                  {"p99", h.percentile(99)}, {"max", h.max()}};
     }
   }
+  for (const auto& info : metric_catalog()) {
+    if (info.kind != MetricKind::Gauge) continue;
+    auto mx = m.gauge_max(std::string(info.name), w);
+    if (mx) j["gauges"][std::string(info.name)] = {{"max", *mx}, {"last", *m.gauge_last(std::string(info.name), w)}};
+  }
   j["latency"] = latency_json(m.histogram("produce.latency", w));
   j["send_latency"] = latency_json(m.histogram("produce.send_latency", w));
   j["schedule_lag"] = latency_json(m.histogram("produce.schedule_lag", w));
@@ -134,7 +139,7 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
   if (!out) return runtime_error("cannot write " + path);
   out << "second,phase,intended,sent,acked,failed,queue_full,in_flight,latency_p50_ms,latency_p99_ms,latency_max_ms,"
          "send_latency_p50_ms,send_latency_p99_ms,chaos_injected,chaos_undone,etl_consumed,etl_written,etl_lag,etl_latency_p99_ms,"
-         "etl_sink_errors\n";
+         "etl_sink_errors,kafka_brokers,kafka_under_replicated,kafka_offline_partitions\n";
   auto phase_of = [&](int64_t s) -> std::string {
     for (const auto& p : in.run.phases)
       if (s * 1000000 >= p.start_us && s * 1000000 < p.end_us) return p.name;
@@ -156,7 +161,7 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
     Histogram lat = h("produce.latency"), send = h("produce.send_latency"), etl = h("etl.latency");
     auto lag = sample.gauges.find("etl.lag");
     char buf[768];
-    std::snprintf(buf, sizeof buf, "%lld,%s,%lld,%lld,%lld,%lld,%lld,%.0f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%lld,%lld,%lld,%s,%.3f,%lld\n", static_cast<long long>(second),
+    std::snprintf(buf, sizeof buf, "%lld,%s,%lld,%lld,%lld,%lld,%lld,%.0f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%lld,%lld,%lld,%s,%.3f,%lld", static_cast<long long>(second),
                   phase_of(second).c_str(), static_cast<long long>(c("produce.intended")), static_cast<long long>(c("produce.sent")),
                   static_cast<long long>(c("produce.acked")), static_cast<long long>(c("produce.failed")),
                   static_cast<long long>(c("produce.queue_full")), g == sample.gauges.end() ? 0.0 : g->second,
@@ -166,6 +171,13 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
                   lag == sample.gauges.end() ? "" : std::to_string(static_cast<long long>(lag->second)).c_str(), etl.percentile(99) / 1000.0,
                   static_cast<long long>(c("etl.sink_errors")));
     out << buf;
+    // The cluster observer's gauges; empty when it had no answer that second.
+    for (const char* n : {"kafka.brokers", "kafka.under_replicated", "kafka.offline_partitions"}) {
+      auto it = sample.gauges.find(n);
+      out << ',';
+      if (it != sample.gauges.end()) out << static_cast<long long>(it->second);
+    }
+    out << '\n';
   }
   return std::nullopt;
 }

@@ -34,10 +34,19 @@ std::vector<Error> check_target_supports(const Scenario& scenario, const Target&
         errors.push_back(usage_error("broker: controller needs a KRaft controller quorum, which the " + target.name() +
                                          " target does not have (run on --target local)",
                                      step.where));
-      if (!ok)
-        errors.push_back(usage_error(std::string("chaos step '") + chaos_verb_name(step.verb) + "' needs control over the brokers, which the " +
-                                         target.name() + " target does not give (run on --target local or embedded, or drop the step)",
-                                     step.where));
+      if (ok) continue;
+      std::string msg = std::string("step '") + chaos_verb_name(step.verb) + "' is not available on the " + target.name() + " target";
+      if (verbs.empty()) {
+        msg += ", which gives no control over the brokers (run on --target local or embedded, or drop the step)";
+      } else {
+        msg += " (it has:";
+        for (auto v : verbs) {
+          msg += ' ';
+          msg += chaos_verb_name(v);
+        }
+        msg += ")";
+      }
+      errors.push_back(usage_error(msg, step.where));
     }
   }
   return errors;

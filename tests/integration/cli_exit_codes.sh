@@ -34,7 +34,7 @@ check "field mapping with the postgres sink: says why" has mapping "a field mapp
 # Chaos needs control over the brokers: an existing cluster has none.
 run refused validate "$F/small.yaml" --kafka 127.0.0.1:9; rc=$?
 check "chaos on --kafka refused: exit 2" test $rc = 2
-check "chaos on --kafka refused: names the step" has refused "small.yaml:22:9: chaos step 'broker-down' needs control over the brokers"
+check "chaos on --kafka refused: names the step" has refused "small.yaml:22:9: step 'broker-down' is not available on the existing Kafka"
 
 # Nothing listens on port 9: the target cannot be reached.
 run unreachable run "$F/no-chaos.yaml" --kafka 127.0.0.1:9 --results "$work/r-unreach" --quiet; rc=$?

@@ -29,3 +29,27 @@ TEST_CASE("json scan: what it cannot read cleanly goes to the full parser") {
   CHECK(scan_top_level("{}", {"id"}, out));
   CHECK_FALSE(out.contains("id"));
 }
+
+TEST_CASE("json scan: views of the wanted fields, escapes and odd spacing") {
+  std::vector<ScannedField> f;
+  REQUIRE(scan_top_level(R"({ "a" : "x\\\"}" , "id" : "tx-1" ,"created_ms": 17 , "n":{"id":2}})", {"id", "created_ms", "n"}, f));
+  CHECK(f[0].found);
+  CHECK(f[0].is_string);
+  CHECK(f[0].text == "tx-1");
+  CHECK(f[1].found);
+  CHECK_FALSE(f[1].is_string);
+  CHECK(f[1].text == "17");
+  CHECK_FALSE(f[2].found);  // an object is not a key's text
+  // A backslash right before a quote that is itself escaped ("\\") ends the string.
+  REQUIRE(scan_top_level(R"({"p":"a\\","id":"k"})", {"id"}, f));
+  CHECK(f[0].text == "k");
+  // An escape inside a wanted value sends the record to the full parser.
+  CHECK_FALSE(scan_top_level(R"({"id":"a\nb"})", {"id"}, f));
+  CHECK_FALSE(scan_top_level(R"({"id":"unterminated)", {"id"}, f));
+  CHECK_FALSE(scan_top_level("{} x", {"id"}, f));
+  // The last of duplicate keys wins, as in the full parse.
+  REQUIRE(scan_top_level(R"({"id":"first","id":"second"})", {"id"}, f));
+  CHECK(f[0].text == "second");
+  CHECK(scanned_number("12") == 12);
+  CHECK(scanned_number("1.5").get<double>() == doctest::Approx(1.5));
+}

@@ -1,6 +1,7 @@
 // Plans: every random choice made from the seed, every step at its offset.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -194,4 +195,66 @@ TEST_CASE("plan: the shipped scenario") {
     differs = resolve_plan(other, "embedded").phases[2].injections[1].action.broker.id != p.phases[2].injections[1].action.broker.id;
   }
   CHECK(differs);
+}
+
+TEST_CASE("plan: chaoskube rules: count distinct brokers per hit, spacing between hits on one broker") {
+  Scenario s = load_text(
+      "name: kube\n"
+      "seed: 9\n"
+      "topology: { kafka: { brokers: 4, topics: [ { name: t, partitions: 4, replication_factor: 3 } ] } }\n"
+      "workloads: { w: { type: kafka-producer, payload: { size: 10B }, topic: t } }\n"
+      "timeline:\n"
+      "  - phase: p\n"
+      "    duration: 100s\n"
+      "    load: { w: 10/s }\n"
+      "    steps:\n"
+      "      - { every: 10s, start: 0s, chaos: broker-kill, broker: random, count: 2, spacing: 20s, for: 5s }\n");
+  Plan p = resolve_plan(s, "local");
+  const auto& inj = p.phases[0].injections;
+  // 4 brokers, 2 per hit, none again within 20 s: hits at 0, 10, 20, ... alternate pairs.
+  std::map<int64_t, std::vector<int>> by_offset;
+  for (const auto& i : inj) by_offset[i.offset_us].push_back(i.action.broker.id);
+  REQUIRE(by_offset.size() == 10);
+  std::map<int, int64_t> last;
+  for (const auto& [offset, ids] : by_offset) {
+    INFO("offset " << offset);
+    REQUIRE(ids.size() == 2);
+    CHECK(ids[0] != ids[1]);
+    for (int id : ids) {
+      CHECK(id >= 1);
+      CHECK(id <= 4);
+      if (last.count(id)) CHECK(offset - last[id] >= 20'000'000);
+      last[id] = offset;
+    }
+  }
+}
+
+TEST_CASE("plan: a hit with no eligible broker is skipped, scale steps are planned as written") {
+  Scenario s = load_text(
+      "name: kube\n"
+      "seed: 9\n"
+      "topology: { kafka: { brokers: 2, topics: [ { name: t, partitions: 4, replication_factor: 2 } ] } }\n"
+      "workloads: { w: { type: kafka-producer, payload: { size: 10B }, topic: t } }\n"
+      "timeline:\n"
+      "  - phase: p\n"
+      "    duration: 40s\n"
+      "    load: { w: 10/s }\n"
+      "    steps:\n"
+      "      - { every: 10s, start: 0s, chaos: broker-kill, broker: random, spacing: 25s, for: 2s }\n"
+      "      - { at: 5s, scale: add-partitions, topic: t, partitions: 8 }\n");
+  Plan p = resolve_plan(s, "local");
+  std::vector<int64_t> kills;
+  int scales = 0;
+  for (const auto& i : p.phases[0].injections) {
+    if (i.action.verb == ChaosVerb::BrokerKill) kills.push_back(i.offset_us);
+    if (i.action.verb == ChaosVerb::AddPartitions) {
+      ++scales;
+      CHECK(i.action.topic == "t");
+      CHECK(i.action.partitions == 8);
+    }
+  }
+  // Two brokers, 25 s apart each: 0 and 10 take both; 20 has none (skipped); 30 has the first again.
+  CHECK(kills == std::vector<int64_t>{0, 10'000'000, 30'000'000});
+  CHECK(scales == 1);
+  CHECK(format_plan(p).find("scale add-partitions t to 8") != std::string::npos);
 }

@@ -529,3 +529,65 @@ TEST_CASE("did_you_mean") {
   CHECK(did_you_mean("zzzzzz", keys) == "");
   CHECK(did_you_mean("x", {}) == "");
 }
+
+TEST_CASE("loader: broker faults, scale steps and chaoskube options") {
+  const std::string step = "      - at: 5s\n        chaos: broker-down\n        broker: random\n        for: 10s\n";
+  auto with_step = [&](const std::string& replacement) { return with(step, replacement); };
+  SUBCASE("a valid mix loads with its fields") {
+    LoadOutcome o = load(with_step("      - { at: 5s, chaos: broker-kill, broker: controller, for: 8s }\n"
+                                   "      - { every: 10s, chaos: broker-pause, broker: random, count: 2, spacing: 20s, for: 3s, dry_run: true }\n"
+                                   "      - { at: 20s, scale: add-brokers, count: 2 }\n"
+                                   "      - { at: 21s, scale: add-partitions, topic: orders, partitions: 6 }\n"));
+    INFO(all_errors(o));
+    REQUIRE(o.scenario.has_value());
+    const auto& st = o.scenario->phases[0].steps;
+    REQUIRE(st.size() == 4);
+    CHECK(st[0].verb == ChaosVerb::BrokerKill);
+    CHECK(st[0].broker.kind == BrokerChoice::Kind::Controller);
+    CHECK(st[1].verb == ChaosVerb::BrokerPause);
+    CHECK(st[1].count == 2);
+    CHECK(st[1].spacing_us == 20'000'000);
+    CHECK(st[1].dry_run);
+    CHECK(st[2].verb == ChaosVerb::AddBrokers);
+    CHECK(st[2].count == 2);
+    CHECK(st[2].for_us == 0);
+    CHECK(st[3].verb == ChaosVerb::AddPartitions);
+    CHECK(st[3].topic == "orders");
+    CHECK(st[3].partitions == 6);
+  }
+  SUBCASE("broker-kill without for says what for means there") {
+    expect_error(with_step("      - { at: 5s, chaos: broker-kill }\n"), "bad.yaml:21:9: ", "until the killed broker is restarted");
+  }
+  SUBCASE("scale steps are not undone") {
+    expect_error(with_step("      - { at: 5s, scale: add-brokers, for: 2s }\n"), "bad.yaml:21:", "scale steps are not undone");
+  }
+  SUBCASE("unknown scale verb") {
+    expect_error(with_step("      - { at: 5s, scale: add-broker }\n"), "bad.yaml:21:", "add-brokers");
+  }
+  SUBCASE("chaos and scale together") {
+    expect_error(with_step("      - { at: 5s, chaos: broker-kill, scale: add-brokers, for: 2s }\n"), "bad.yaml:21:", "either 'chaos' or 'scale'");
+  }
+  SUBCASE("count beyond the brokers") {
+    expect_error(with_step("      - { at: 5s, chaos: broker-kill, count: 4, for: 2s }\n"), "bad.yaml:21:", "count must be between 1 and the 3 brokers");
+  }
+  SUBCASE("count with a fixed broker") {
+    expect_error(with_step("      - { at: 5s, chaos: broker-kill, broker: 2, count: 2, for: 2s }\n"), "bad.yaml:21:", "'count' goes with a random broker");
+  }
+  SUBCASE("spacing with a fixed broker") {
+    expect_error(with_step("      - { at: 5s, chaos: broker-kill, broker: 2, spacing: 5s, for: 2s }\n"), "bad.yaml:21:", "'spacing'");
+  }
+  SUBCASE("add-partitions to an undeclared topic") {
+    expect_error(with_step("      - { at: 5s, scale: add-partitions, topic: order, partitions: 4 }\n"), "bad.yaml:21:",
+                 "did you mean 'orders'");
+  }
+  SUBCASE("add-partitions that does not grow the topic") {
+    expect_error(with_step("      - { at: 5s, scale: add-partitions, topic: orders, partitions: 2 }\n"), "bad.yaml:21:",
+                 "must exceed the 2 that orders starts with");
+  }
+  SUBCASE("add-partitions without a total") {
+    expect_error(with_step("      - { at: 5s, scale: add-partitions, topic: orders }\n"), "bad.yaml:21:", "needs 'partitions'");
+  }
+  SUBCASE("topic on a chaos step") {
+    expect_error(with_step("      - { at: 5s, chaos: broker-kill, topic: orders, for: 2s }\n"), "bad.yaml:21:", "'topic' only goes with add-partitions");
+  }
+}

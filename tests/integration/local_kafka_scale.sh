@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Real Kafka (local target): pausing the active controller, a graceful stop, a
+# dry run, and scale steps (a broker added, partitions added), each seen in
+# the cluster's own metadata afterwards; then what validation refuses.
+set -uo pipefail
+ENGINE=$1
+SRC=$2
+. "$SRC/tests/integration/lib.sh"
+fixtures="$SRC/tests/integration/fixtures"
+
+"$ENGINE" run "$fixtures/local-scale.yaml" --results "$work/results" --keep-cluster --quiet >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+pids+=("$pid")
+bootstrap_file=$(wait_for_file "$work/results/*/bootstrap.txt" "$pid" 600)
+check "engine finished the run and kept the cluster" test -n "$bootstrap_file"
+if [ -z "$bootstrap_file" ]; then
+  cat "$work/stdout" "$work/stderr"
+  finish; exit 1
+fi
+dir=$(dirname "$bootstrap_file")
+bootstrap=$(cat "$bootstrap_file")
+summary="$dir/summary.json"
+cat "$work/stdout"
+json "$summary" "'\n'.join('FAILED EXPECTATION: %s measured %s' % (e['expect'], e['measured_text']) for e in j['expectations'] if not e['pass'])"
+
+check "summary says PASS with exit 0" test "$(json "$summary" "j['verdict']['exit_code']")" = 0
+check "the paused broker was the active controller" test "$(json "$summary" "[c for c in j['chaos'] if c['verb'] == 'broker-pause'][0]['details']['controller']")" = True
+check "pause and graceful stop were undone" test "$(json "$summary" "all(c['undone'] for c in j['chaos'] if c['verb'] in ('broker-pause', 'broker-stop'))")" = True
+check "graceful stop moved leadership at once" test "$(/usr/bin/python3 -c '
+import json,sys
+ev=[json.loads(l) for l in open(sys.argv[1])]
+print(any(e["type"]=="leaders_recovered" and e["broker"]==3 and e["after_ms"] < 5000 for e in ev))' "$dir/events.jsonl")" = True
+check "the dry run did nothing but say so" test "$(json "$summary" "[c['description'] for c in j['chaos'] if c['verb'] == 'broker-kill'][0].startswith('dry run: would broker-kill broker ')")" = True
+check "scale steps recorded as done" test "$(grep -c '"type":"scale"' "$dir/events.jsonl")" = 2
+check "no acknowledged record lost" test "$(json "$summary" "j['ledger']['lost']")" = 0
+
+kcat -L -b "$bootstrap" -t t >"$work/metadata" 2>&1
+cat "$work/metadata"
+check "metadata lists 4 brokers" grep -q ' 4 brokers:' "$work/metadata"
+check "the added broker is broker 4" grep -q 'broker 4 at 127.0.0.1:' "$work/metadata"
+check "topic t has 6 partitions" grep -q 'topic "t" with 6 partitions' "$work/metadata"
+
+kill -TERM "$pid"
+wait "$pid"
+check "engine exits 0 after the kept cluster is stopped" test "$?" = 0
+
+# Validation refuses what the local target cannot do, before starting anything.
+cat >"$work/bad-delay.yaml" <<'YAML'
+name: bad-delay
+target: local
+topology: { kafka: { brokers: 3, topics: [ { name: t, partitions: 3, replication_factor: 3 } ] } }
+workloads: { w: { type: kafka-producer, payload: { value: x }, topic: t } }
+timeline:
+  - phase: p
+    duration: 10s
+    load: { w: { rate: 10/s } }
+    steps:
+      - { at: 1s, chaos: broker-delay, broker: 1, delay: 50ms, for: 2s }
+YAML
+"$ENGINE" validate "$work/bad-delay.yaml" >"$work/out" 2>&1
+rc=$?
+cat "$work/out"
+check "broker-delay on local: exit 2" test "$rc" = 2
+check "broker-delay on local: names file, line and column" grep -q "bad-delay.yaml:10:9: .*broker-delay" "$work/out"
+
+sed -e 's/target: local/target: embedded/' -e 's/chaos: broker-delay, broker: 1, delay: 50ms/chaos: broker-kill, broker: controller/' \
+  "$work/bad-delay.yaml" >"$work/bad-controller.yaml"
+"$ENGINE" validate "$work/bad-controller.yaml" >"$work/out" 2>&1
+rc=$?
+cat "$work/out"
+check "broker-kill on embedded: exit 2" test "$rc" = 2
+check "broker-kill on embedded: names the step" grep -q "bad-controller.yaml:10:9: .*broker-kill" "$work/out"
+
+sed -e 's/chaos: broker-delay, broker: 1, delay: 50ms, for: 2s/scale: add-partitions, topic: t, partitions: 2/' \
+  "$work/bad-delay.yaml" >"$work/bad-partitions.yaml"
+"$ENGINE" validate "$work/bad-partitions.yaml" >"$work/out" 2>&1
+rc=$?
+cat "$work/out"
+check "fewer partitions: exit 2" test "$rc" = 2
+check "fewer partitions: says why, with line and column" grep -q "bad-partitions.yaml:10:.*must exceed the 3" "$work/out"
+finish
