@@ -18,6 +18,8 @@ struct ChaosAction {
   int count = 1;         // add-brokers
   std::string topic;     // add-partitions
   int partitions = 0;    // add-partitions: the new total
+  double rate = -1;      // scale producer (-1: unchanged)
+  int threads = 0;       // scale producer (0: unchanged)
   bool dry_run = false;  // say what would happen, change nothing
 };
 

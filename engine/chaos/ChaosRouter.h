@@ -1,7 +1,8 @@
 #pragma once
 // Sends each step to whoever can carry it out: broker actions and scale steps
 // to the target, Redis/PostgreSQL actions to the store servers, consumer
-// crashes to the ETL workload named in the step. Dry runs stop here. Broker
+// crashes to the ETL workload named in the step, producer scale steps to
+// the producer. Dry runs stop here. Broker
 // outages are reported to the cluster observer, which measures recovery.
 #include <map>
 #include <string>
@@ -11,14 +12,15 @@
 #include "targets/StoreServers.h"
 #include "targets/Target.h"
 #include "workloads/EtlWorkload.h"
+#include "workloads/ProducerWorkload.h"
 
 namespace kapture {
 
 class ChaosRouter : public ChaosInjector {
  public:
-  ChaosRouter(Target& target, StoreServers& stores, std::map<std::string, EtlWorkload*> etls, ClusterObserver* observer,
-              const RunClock& clock)
-      : target_(target), stores_(stores), etls_(std::move(etls)), observer_(observer), clock_(clock) {}
+  ChaosRouter(Target& target, StoreServers& stores, std::map<std::string, EtlWorkload*> etls,
+              std::map<std::string, ProducerWorkload*> producers, ClusterObserver* observer, const RunClock& clock)
+      : target_(target), stores_(stores), etls_(std::move(etls)), producers_(std::move(producers)), observer_(observer), clock_(clock) {}
 
   Result<ChaosInjection> inject(const ChaosAction& action) override {
     if (action.dry_run) return dry_run(action);
@@ -26,6 +28,11 @@ class ChaosRouter : public ChaosInjector {
       auto it = etls_.find(action.workload);
       if (it == etls_.end()) return runtime_error("no etl workload named '" + action.workload + "'");
       return it->second->crash_consumer();
+    }
+    if (action.verb == ChaosVerb::ScaleProducer) {
+      auto it = producers_.find(action.workload);
+      if (it == producers_.end()) return runtime_error("no kafka-producer workload named '" + action.workload + "'");
+      return it->second->scale(action.rate, action.threads);
     }
     if (!chaos_verb_targets_broker(action.verb)) return stores_.inject(action);
     std::optional<PartitionLeaders> before;
@@ -59,6 +66,7 @@ class ChaosRouter : public ChaosInjector {
   Target& target_;
   StoreServers& stores_;
   std::map<std::string, EtlWorkload*> etls_;
+  std::map<std::string, ProducerWorkload*> producers_;
   ClusterObserver* observer_;
   const RunClock& clock_;
 };

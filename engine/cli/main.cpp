@@ -243,10 +243,12 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   std::vector<std::unique_ptr<ProducerWorkload>> producers;
   std::vector<std::unique_ptr<EtlWorkload>> etls;
   std::map<std::string, EtlWorkload*> etl_by_name;
+  std::map<std::string, ProducerWorkload*> producer_by_name;
   std::vector<Workload*> raw;  // producers first: they stop first, then the ETL
   for (const auto& w : scenario.workloads) {
     producers.push_back(std::make_unique<ProducerWorkload>(w, ctx));
     raw.push_back(producers.back().get());
+    producer_by_name[w.name] = producers.back().get();
   }
   for (const auto& e : scenario.etls) {
     etls.push_back(std::make_unique<EtlWorkload>(e, etl_ctx));
@@ -272,7 +274,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   // Leadership, ISR and recovery times as the run goes, on every target.
   ClusterObserver observer(metrics, events, *clock);
   if (auto err = observer.start(target.kafka_bootstrap(), target.kafka_properties())) spdlog::warn("cluster observer: {}", err->describe());
-  ChaosRouter chaos(target, stores, etl_by_name, &observer, *clock);
+  ChaosRouter chaos(target, stores, etl_by_name, producer_by_name, &observer, *clock);
   TimelineExecutor executor(plan, chaos, raw, metrics, events, undo, *clock, eo);
   signals.on_signal([&executor] { executor.interrupt(); });
   RunRecord run = executor.run();

@@ -55,6 +55,8 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
         inj.action.topic = step.topic;
         inj.action.partitions = step.partitions;
         inj.action.dry_run = step.dry_run;
+        inj.action.rate = step.rate;
+        inj.action.threads = step.threads;
         inj.where = step.where;
         if (!chaos_verb_takes_broker(step.verb) || step.broker.kind != BrokerChoice::Kind::Random) {
           p.injections.push_back(inj);
@@ -134,6 +136,18 @@ static std::string describe_action(const PlannedInjection& i) {
     s += i.action.topic;
     s += " to ";
     s += std::to_string(i.action.partitions);
+  }
+  if (i.action.verb == ChaosVerb::ScaleProducer) {
+    s += ' ';
+    s += i.action.workload;
+    if (i.action.rate >= 0) {
+      s += " rate ";
+      s += format_rate(i.action.rate);
+    }
+    if (i.action.threads > 0) {
+      s += " threads ";
+      s += std::to_string(i.action.threads);
+    }
   }
   if (chaos_verb_is_scale(i.action.verb)) return s;
   s += " for ";

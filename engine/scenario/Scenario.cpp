@@ -41,9 +41,13 @@ bool chaos_verb_is_outage(ChaosVerb v) {
   return v == ChaosVerb::BrokerDown || v == ChaosVerb::BrokerKill || v == ChaosVerb::BrokerPause || v == ChaosVerb::BrokerStop;
 }
 
-bool chaos_verb_is_scale(ChaosVerb v) { return v == ChaosVerb::AddBrokers || v == ChaosVerb::AddPartitions; }
+bool chaos_verb_is_scale(ChaosVerb v) {
+  return v == ChaosVerb::AddBrokers || v == ChaosVerb::AddPartitions || v == ChaosVerb::ScaleProducer;
+}
 
-bool chaos_verb_targets_broker(ChaosVerb v) { return chaos_verb_takes_broker(v) || chaos_verb_is_scale(v); }
+bool chaos_verb_targets_broker(ChaosVerb v) {
+  return chaos_verb_takes_broker(v) || v == ChaosVerb::AddBrokers || v == ChaosVerb::AddPartitions;
+}
 
 const char* chaos_verb_name(ChaosVerb v) {
   switch (v) {
@@ -54,6 +58,7 @@ const char* chaos_verb_name(ChaosVerb v) {
     case ChaosVerb::BrokerStop: return "broker-stop";
     case ChaosVerb::AddBrokers: return "add-brokers";
     case ChaosVerb::AddPartitions: return "add-partitions";
+    case ChaosVerb::ScaleProducer: return "producer";
     case ChaosVerb::RedisKill: return "redis-kill";
     case ChaosVerb::RedisPause: return "redis-pause";
     case ChaosVerb::PostgresKill: return "postgres-kill";

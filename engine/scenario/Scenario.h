@@ -80,6 +80,7 @@ struct ProducerWorkloadSpec {
   std::string compression = "none";
   std::map<std::string, std::string> properties;
   int threads = 1;
+  int max_threads = 1;             // threads a `scale: producer` step may grow to (workers started)
   std::vector<std::string> allow;  // Lua libraries let out of the sandbox
   bool ledger = false;             // record every acknowledged id for the ledger
   SourceLocation where;
@@ -130,7 +131,7 @@ struct LoadSpec {
 enum class ChaosVerb {
   BrokerDown, BrokerDelay, BrokerKill, BrokerPause, BrokerStop,
   RedisKill, RedisPause, PostgresKill, PostgresPause, ConsumerCrash,
-  AddBrokers, AddPartitions
+  AddBrokers, AddPartitions, ScaleProducer
 };
 const char* chaos_verb_name(ChaosVerb v);
 bool chaos_verb_targets_broker(ChaosVerb v);  // carried out by the Kafka target
@@ -160,6 +161,8 @@ struct StepSpec {
   bool dry_run = false;  // record what would happen, do nothing
   std::string topic;     // add-partitions
   int partitions = 0;    // add-partitions: the new total
+  double rate = -1;      // scale producer: the new rate (-1: unchanged)
+  int threads = 0;       // scale producer: the new thread count (0: unchanged)
   SourceLocation where;
 };
 

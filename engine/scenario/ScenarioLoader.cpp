@@ -470,7 +470,7 @@ class Loader {
         continue;
       }
       keys(w, "workload '" + p.name + "'", {"type", "generator", "payload", "topic", "key", "acks", "idempotence",
-                                            "compression", "properties", "threads", "allow", "ledger"});
+                                            "compression", "properties", "threads", "max_threads", "allow", "ledger"});
       if (w["ledger"]) p.ledger = boolean(w["ledger"], "ledger").value_or(false);
       if (w["generator"] && w["payload"]) error(w["payload"], "a workload has either a generator or a payload, not both");
       if (!w["generator"] && !w["payload"]) error(it->first, "workload '" + p.name + "' needs a generator (Lua) or a payload");
@@ -507,6 +507,11 @@ class Loader {
       }
       if (w["properties"]) p.properties = string_map(w["properties"], "properties");
       if (w["threads"]) p.threads = bounded(w["threads"], "threads", 1, 64, 1);
+      p.max_threads = p.threads;
+      if (w["max_threads"]) {
+        p.max_threads = bounded(w["max_threads"], "max_threads", 1, 64, p.threads);
+        if (p.max_threads < p.threads) error(w["max_threads"], "max_threads must be at least threads (" + std::to_string(p.threads) + ")");
+      }
       if (w["allow"]) p.allow = allow_list(w["allow"]);
       s.workloads.push_back(p);
     }
@@ -736,7 +741,7 @@ class Loader {
         continue;
       }
       keys(st, "step", {"at", "every", "start", "chaos", "scale", "broker", "for", "delay", "workload", "count", "spacing", "dry_run",
-                        "topic", "partitions"});
+                        "topic", "partitions", "rate", "threads"});
       if (st["at"] && st["every"]) error(st, "a step has either 'at' or 'every', not both");
       else if (!st["at"] && !st["every"]) error(st, "a step needs 'at' (an offset in its phase) or 'every' (a period)");
       if (st["at"]) step.at_us = duration(st["at"], "at");
@@ -757,8 +762,8 @@ class Loader {
           {"broker-stop", ChaosVerb::BrokerStop},     {"redis-kill", ChaosVerb::RedisKill},
           {"redis-pause", ChaosVerb::RedisPause},     {"postgres-kill", ChaosVerb::PostgresKill},
           {"postgres-pause", ChaosVerb::PostgresPause}, {"consumer-crash", ChaosVerb::ConsumerCrash}};
-      static const std::vector<std::pair<std::string, ChaosVerb>> scale_verbs = {{"add-brokers", ChaosVerb::AddBrokers},
-                                                                                  {"add-partitions", ChaosVerb::AddPartitions}};
+      static const std::vector<std::pair<std::string, ChaosVerb>> scale_verbs = {
+          {"add-brokers", ChaosVerb::AddBrokers}, {"add-partitions", ChaosVerb::AddPartitions}, {"producer", ChaosVerb::ScaleProducer}};
       bool verb_known = false;
       std::vector<std::string> verb_names;
       for (const auto& [n, v] : scale ? scale_verbs : chaos_verbs) {
@@ -782,8 +787,14 @@ class Loader {
           for (const auto& e : s.etls) found = found || e.name == step.workload;
           if (!found) error(st["workload"], "no etl workload named '" + step.workload + "'");
         }
+      } else if (verb_known && step.verb == ChaosVerb::ScaleProducer) {
+        scale_producer(st, step, s);
       } else if (st["workload"]) {
-        error(st["workload"], "'workload' only goes with consumer-crash");
+        error(st["workload"], "'workload' only goes with consumer-crash and scale: producer");
+      }
+      if (step.verb != ChaosVerb::ScaleProducer) {
+        if (st["rate"]) error(st["rate"], "'rate' only goes with scale: producer (a phase's load sets rates)");
+        if (st["threads"]) error(st["threads"], "'threads' only goes with scale: producer");
       }
       if (verb_known && !chaos_verb_takes_broker(step.verb) && st["broker"])
         error(st["broker"], "'broker' only goes with broker-down, broker-kill, broker-pause, broker-stop and broker-delay");
@@ -872,6 +883,24 @@ class Loader {
       return;
     }
     error(b, "broker must be random, controller, a broker id, or {leader_of: topic/partition}");
+  }
+
+  // scale: producer: the workload, a new rate and/or thread count.
+  void scale_producer(const YAML::Node& st, StepSpec& step, const Scenario& s) {
+    if (!st["workload"]) return error(st, "scale: producer needs 'workload' (the kafka-producer to scale)");
+    step.workload = scalar_string(st["workload"], "workload");
+    const ProducerWorkloadSpec* w = nullptr;
+    for (const auto& p : s.workloads)
+      if (p.name == step.workload) w = &p;
+    if (!w) return error(st["workload"], "no kafka-producer workload named '" + step.workload + "'");
+    if (!st["rate"] && !st["threads"]) return error(st, "scale: producer needs 'rate', 'threads' or both");
+    if (st["rate"]) step.rate = rate(st["rate"], "rate").value_or(-1);
+    if (st["threads"]) {
+      step.threads = bounded(st["threads"], "threads", 1, 64, 1);
+      if (step.threads > w->max_threads)
+        error(st["threads"], "threads " + std::to_string(step.threads) + " is more than workload '" + w->name + "' starts (set its max_threads to at least " +
+                                 std::to_string(step.threads) + ")");
+    }
   }
 
   // count/spacing for random broker picks, count for add-brokers, topic and

@@ -1,6 +1,8 @@
 #include "workloads/ProducerWorkload.h"
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -8,6 +10,7 @@
 #include "drivers/kafka/KafkaProducerDriver.h"
 #include "lua/LuaRecordGenerator.h"
 #include "lua/LuaScript.h"
+#include "common/Units.h"
 #include "workloads/ArrivalSchedule.h"
 #include "workloads/ProducerRecorder.h"
 
@@ -33,8 +36,10 @@ ProducerWorkload::ProducerWorkload(const ProducerWorkloadSpec& spec, ProducerCon
 ProducerWorkload::~ProducerWorkload() { stop(0); }
 
 Status ProducerWorkload::start() {
-  // Everything that can fail is created here, before any thread runs.
-  for (int i = 0; i < spec_.threads; ++i) {
+  // Everything that can fail is created here, before any thread runs. As
+  // many workers as the workload may scale to; only the first `threads` send.
+  active_threads_ = spec_.threads;
+  for (int i = 0; i < spec_.max_threads; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
     w->recorder = std::make_unique<ProducerRecorder>(*ctx_.metrics);
@@ -43,7 +48,7 @@ Status ProducerWorkload::start() {
     if (!driver) return driver.error();
     w->driver = std::move(*driver);
     if (spec_.generator) {
-      auto gen = LuaRecordGenerator::create(spec_, GeneratorContext{ctx_.seed, i, spec_.threads});
+      auto gen = LuaRecordGenerator::create(spec_, GeneratorContext{ctx_.seed, i, spec_.max_threads});
       if (!gen) return gen.error();
       w->generator = std::move(*gen);
     }
@@ -61,7 +66,75 @@ void ProducerWorkload::set_load(const LoadSpec& load, int64_t start_us, int64_t 
   load_ = load;
   load_start_us_ = start_us;
   load_duration_us_ = duration_us;
+  resume_us_ = start_us;
   load_version_.fetch_add(1, std::memory_order_release);
+}
+
+int64_t ProducerWorkload::acked_so_far() const {
+  int64_t n = 0;
+  for (const auto& w : workers_) n += w->recorder->acked_total();
+  return n;
+}
+
+Result<ChaosInjection> ProducerWorkload::scale(double rate, int threads) {
+  const RunClock& clock = *ctx_.clock;
+  std::string what;
+  double target_rate = 0;
+  {
+    std::lock_guard lock(mu_);
+    resume_us_ = clock.now_us();
+    if (threads > 0) {
+      active_threads_ = threads;
+      what += "threads " + std::to_string(threads);
+    }
+    if (rate >= 0) {
+      // The new rate holds until the current load would have ended.
+      int64_t now = clock.now_us();
+      LoadSpec l;
+      l.kind = LoadSpec::Kind::Rate;
+      l.rate = rate;
+      l.arrivals = load_.arrivals;
+      l.where = load_.where;
+      load_duration_us_ = std::max<int64_t>(0, load_start_us_ + load_duration_us_ - now);
+      load_start_us_ = now;
+      load_ = l;
+      if (!what.empty()) what += ", ";
+      what += "rate " + format_rate(rate);
+    }
+    if (load_.kind == LoadSpec::Kind::Rate) target_rate = load_.rate;
+    load_version_.fetch_add(1, std::memory_order_release);
+  }
+  // Took effect when two seconds of acknowledgements run within 10% of the
+  // rate (at max rate or idle: when the new workers are running).
+  auto deadline = clock.now_us() + 30 * 1000000LL;
+  std::vector<std::pair<int64_t, int64_t>> samples;  // (time, acked so far)
+  ChaosInjection inj;
+  inj.description = "producer " + spec_.name + ": " + what;
+  double measured = 0;
+  bool took_effect = target_rate <= 0;
+  while (!took_effect && clock.now_us() < deadline && !stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    samples.emplace_back(clock.now_us(), acked_so_far());
+    // Acknowledgements are handed over once a second: compare 2 s apart,
+    // after the first full second under the new load.
+    if (samples.size() < 13) continue;
+    const auto& a = samples[samples.size() - 9];
+    const auto& b = samples.back();
+    measured = static_cast<double>(b.second - a.second) * 1e6 / static_cast<double>(b.first - a.first);
+    took_effect = std::abs(measured - target_rate) <= 0.1 * target_rate;
+  }
+  inj.details = {{"workload", spec_.name}, {"took_effect", took_effect}};
+  if (threads > 0) inj.details["threads"] = threads;
+  if (rate >= 0) {
+    inj.details["rate"] = rate;
+    inj.details["measured_rate"] = measured;
+  }
+  if (!took_effect) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f/s", measured);
+    inj.description += " (not reached within 30 s: acknowledged " + std::string(buf) + ")";
+  }
+  return inj;
 }
 
 void ProducerWorkload::fail(const Error& e) {
@@ -118,7 +191,7 @@ void ProducerWorkload::run(Worker& w) {
   int64_t record_seq = seq;  // the sequence number of `record`
   auto generate = [&](int64_t intended) -> bool {
     record_seq = seq;
-    seq += spec_.threads;
+    seq += spec_.max_threads;
     if (!w.generator) return true;
     Status err = w.generator->next(record_seq, clock.wall_ms(intended), record);
     if (err) {
@@ -171,11 +244,16 @@ void ProducerWorkload::run(Worker& w) {
     if (load_version_.load(std::memory_order_acquire) != seen_version) {
       std::lock_guard lock(mu_);
       seen_version = load_version_.load(std::memory_order_relaxed);
-      settle(load_start_us_);
+      settle(resume_us_);
       batch_pos = batch_len = 0;  // generated at max rate, never intended: dropped silently
-      schedule = ArrivalSchedule(load_, load_start_us_, load_duration_us_, w.index, spec_.threads,
+      // Idle workers (beyond the active thread count) get an empty schedule.
+      bool active = w.index < active_threads_;
+      schedule = ArrivalSchedule(active ? load_ : LoadSpec{}, load_start_us_, load_duration_us_, w.index, active_threads_,
                                  ctx_.seed ^ (static_cast<uint64_t>(seen_version) << 32));
       next = schedule.next();
+      // A scale step re-deals the current load from now on: arrivals before
+      // it belonged to the previous deal (sent or settled above).
+      while (next && *next < resume_us_) next = schedule.next();
     }
     int64_t now = clock.now_us();
     rec.roll(now);
@@ -196,18 +274,18 @@ void ProducerWorkload::run(Worker& w) {
           if (batch_pos == batch_len) {
             int64_t t = clock.now_us();
             batch_seq = seq;
-            if (auto err = w.generator->next_batch(seq, spec_.threads, clock.wall_ms(t), batch, kBatch)) {
+            if (auto err = w.generator->next_batch(seq, spec_.max_threads, clock.wall_ms(t), batch, kBatch)) {
               fail(*err);
               broken = true;
               break;
             }
-            seq += static_cast<int64_t>(kBatch) * spec_.threads;
+            seq += static_cast<int64_t>(kBatch) * spec_.max_threads;
             batch_pos = 0;
             batch_len = kBatch;
           }
           while (batch_pos < batch_len) {
             const GeneratedRecord& r = batch[batch_pos];
-            int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * spec_.threads;
+            int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * spec_.max_threads;
             auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.value, -1, rseq);
             if (res == KafkaProducerDriver::SendResult::QueueFull) {
               rec.queue_full++;

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "chaos/ChaosAction.h"
 #include "etl/Ledger.h"
 #include "metrics/MetricsStore.h"
 #include "metrics/RunClock.h"
@@ -36,11 +37,16 @@ class ProducerWorkload : public Workload {
   // After stop(): every thread's acknowledged and failed sequence numbers.
   AckLedger ledger() const;
   bool keeps_ledger() const { return spec_.ledger; }
+  // A scale step: a new rate (>= 0) until the current load would have ended,
+  // and/or a new number of sending threads (> 0, at most max_threads); waits
+  // (up to 30 s) until the acknowledged rate shows it.
+  Result<ChaosInjection> scale(double rate, int threads);
 
  private:
   struct Worker;
   void run(Worker& w);
   void fail(const Error& e);
+  int64_t acked_so_far() const;
 
   const ProducerWorkloadSpec& spec_;
   ProducerContext ctx_;
@@ -52,6 +58,8 @@ class ProducerWorkload : public Workload {
   LoadSpec load_;
   int64_t load_start_us_ = 0;
   int64_t load_duration_us_ = 0;
+  int active_threads_ = 1;
+  int64_t resume_us_ = 0;  // the current deal of the load starts here
   std::atomic<uint64_t> load_version_{0};
   std::optional<Error> failure_;
 };

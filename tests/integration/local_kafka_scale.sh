@@ -31,7 +31,9 @@ import json,sys
 ev=[json.loads(l) for l in open(sys.argv[1])]
 print(any(e["type"]=="leaders_recovered" and e["broker"]==3 and e["after_ms"] < 5000 for e in ev))' "$dir/events.jsonl")" = True
 check "the dry run did nothing but say so" test "$(json "$summary" "[c['description'] for c in j['chaos'] if c['verb'] == 'broker-kill'][0].startswith('dry run: would broker-kill broker ')")" = True
-check "scale steps recorded as done" test "$(grep -c '"type":"scale"' "$dir/events.jsonl")" = 2
+check "scale steps recorded as done" test "$(grep -c '"type":"scale"' "$dir/events.jsonl")" = 3
+check "the producer scale step waited until 300/s was acknowledged" test "$(json "$summary" "[c['details'] for c in j['chaos'] if c['verb'] == 'producer'][0]['took_effect']")" = True
+check "the scaled phase ran at the new rate at its end" test "$(json "$summary" "[p for p in j['phases'] if p['name'] == 'scale'][0]['metrics']['rates_per_s']['intended'] > 250")" = True
 check "no acknowledged record lost" test "$(json "$summary" "j['ledger']['lost']")" = 0
 
 kcat -L -b "$bootstrap" -t t >"$work/metadata" 2>&1

@@ -591,3 +591,35 @@ TEST_CASE("loader: broker faults, scale steps and chaoskube options") {
     expect_error(with_step("      - { at: 5s, chaos: broker-kill, topic: orders, for: 2s }\n"), "bad.yaml:21:", "'topic' only goes with add-partitions");
   }
 }
+
+TEST_CASE("loader: scale: producer") {
+  const std::string step = "      - at: 5s\n        chaos: broker-down\n        broker: random\n        for: 10s\n";
+  auto base = with("    topic: orders\n", "    topic: orders\n    threads: 2\n    max_threads: 4\n");
+  auto with_step = [&](const std::string& replacement) { return with(step, replacement, base); };
+  SUBCASE("rate and threads") {
+    LoadOutcome o = load(with_step("      - { at: 5s, scale: producer, workload: w, rate: 300/s, threads: 4 }\n"));
+    INFO(all_errors(o));
+    REQUIRE(o.scenario.has_value());
+    const auto& st = o.scenario->phases[0].steps[0];
+    CHECK(st.verb == ChaosVerb::ScaleProducer);
+    CHECK(st.workload == "w");
+    CHECK(st.rate == 300.0);
+    CHECK(st.threads == 4);
+    CHECK(o.scenario->workloads[0].max_threads == 4);
+  }
+  SUBCASE("more threads than started") {
+    expect_error(with_step("      - { at: 5s, scale: producer, workload: w, threads: 5 }\n"), "bad.yaml:", "set its max_threads to at least 5");
+  }
+  SUBCASE("nothing to change") {
+    expect_error(with_step("      - { at: 5s, scale: producer, workload: w }\n"), "bad.yaml:", "needs 'rate', 'threads' or both");
+  }
+  SUBCASE("not a producer") {
+    expect_error(with_step("      - { at: 5s, scale: producer, workload: x, rate: 5/s }\n"), "bad.yaml:", "no kafka-producer workload named 'x'");
+  }
+  SUBCASE("rate on a chaos step") {
+    expect_error(with_step("      - { at: 5s, chaos: broker-down, rate: 5/s, for: 1s }\n"), "bad.yaml:", "'rate' only goes with scale: producer");
+  }
+  SUBCASE("max_threads below threads") {
+    expect_error(with("    topic: orders\n", "    topic: orders\n    threads: 3\n    max_threads: 2\n"), "bad.yaml:", "max_threads must be at least threads");
+  }
+}
