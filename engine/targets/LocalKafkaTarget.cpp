@@ -183,9 +183,10 @@ Result<ChaosInjection> LocalKafkaTarget::take_out(int broker, ChaosVerb verb) {
   if (verb == ChaosVerb::BrokerPause) {
     st = p.pause();
     inj.description = name + " paused (SIGSTOP)";
-    inj.undo = [this, broker, &p]() -> Status {
+    inj.undo = [this, broker]() -> Status {
       out_.erase(broker);
-      return p.resume();
+      KafkaNode* n = node(broker);
+      return n ? n->process().resume() : std::nullopt;  // gone: the cluster was stopped first
     };
   } else {
     bool graceful = verb == ChaosVerb::BrokerStop;
@@ -193,9 +194,10 @@ Result<ChaosInjection> LocalKafkaTarget::take_out(int broker, ChaosVerb verb) {
     inj.description = name + (graceful ? " stopped (SIGTERM, controlled shutdown)" : " killed (SIGKILL)");
     // Restarted with the same data, as Kubernetes restarts a pod; the
     // observer reports when it is back in sync.
-    inj.undo = [this, broker, &p]() -> Status {
+    inj.undo = [this, broker]() -> Status {
       out_.erase(broker);
-      return p.restart();
+      KafkaNode* n = node(broker);
+      return n ? n->process().restart() : std::nullopt;
     };
   }
   if (st) return *st;
