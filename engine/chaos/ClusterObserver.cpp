@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "drivers/kafka/KafkaAdmin.h"
+
 namespace kapture {
 
 namespace {
@@ -98,6 +100,29 @@ nlohmann::json ClusterObserver::snapshot_json(const PartitionLeaders& s) {
                                                           {"isr", isr == s.isr.end() ? std::vector<int>{} : isr->second}};
   }
   return {{"brokers", s.brokers}, {"partitions", parts}};
+}
+
+nlohmann::json ClusterObserver::describe(const std::vector<std::string>& topics, bool with_configs) {
+  nlohmann::json j = nlohmann::json::object();
+  auto md = snapshot();
+  if (!md) return j;
+  j["brokers"] = md->brokers;
+  std::map<std::string, std::pair<int, size_t>> shape;  // topic -> partitions, replication factor
+  for (const auto& [tp, reps] : md->replicas) {
+    if (std::find(topics.begin(), topics.end(), tp.first) == topics.end()) continue;
+    auto& s = shape[tp.first];
+    ++s.first;
+    s.second = std::max(s.second, reps.size());
+  }
+  std::map<std::string, std::map<std::string, std::string>> configs;
+  if (with_configs)
+    if (auto c = describe_topic_configs(client_.get(), topics, "the cluster")) configs = *c;
+  for (const auto& [topic, s] : shape) {
+    nlohmann::json t = {{"partitions", s.first}, {"replication_factor", s.second}};
+    if (with_configs) t["configs"] = configs[topic];
+    j["topics"][topic] = t;
+  }
+  return j;
 }
 
 void ClusterObserver::loop() {

@@ -43,6 +43,10 @@ class ClusterObserver {
   void back_in_service(int broker, int64_t at_us);
 
   static nlohmann::json snapshot_json(const PartitionLeaders& s);
+  // What the run starts on: live brokers, and per topic its partitions,
+  // replication factor and the configs set on it (where the cluster has an
+  // Admin API: not the embedded mock).
+  nlohmann::json describe(const std::vector<std::string>& topics, bool with_configs);
 
  private:
   struct Outage {

@@ -209,9 +209,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   std::vector<DeadLetter> dead_letters;
   std::map<size_t, LuaOutcome> lua_outcomes;
   nlohmann::json etl_report;
+  nlohmann::json cluster;
   auto finish = [&](const RunRecord& run) {
     Verdict verdict = judge(plan, run, metrics, lua_outcomes);
-    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters, etl_report};
+    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters, etl_report, cluster};
     if (auto err = write_summary_json((dir / "summary.json").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
     if (auto err = write_timeseries_csv((dir / "timeseries.csv").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
     std::string summary = format_console_summary(in, dir.string());
@@ -274,6 +275,12 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   // Leadership, ISR and recovery times as the run goes, on every target.
   ClusterObserver observer(metrics, events, *clock);
   if (auto err = observer.start(target.kafka_bootstrap(), target.kafka_properties())) spdlog::warn("cluster observer: {}", err->describe());
+  {
+    std::vector<std::string> topics;
+    for (const auto& t : scenario.kafka.topics) topics.push_back(t.name);
+    cluster = observer.describe(topics, target.has_admin_api());
+    events.write("cluster", cluster);
+  }
   ChaosRouter chaos(target, stores, etl_by_name, producer_by_name, &observer, *clock);
   TimelineExecutor executor(plan, chaos, raw, metrics, events, undo, *clock, eo);
   signals.on_signal([&executor] { executor.interrupt(); });

@@ -102,6 +102,7 @@ nlohmann::json build_summary(const ReportInput& in) {
     if (!l.checked) j["ledger"]["skipped_because"] = l.skipped_because;
   }
   if (!in.etl.is_null()) j["etl"] = in.etl;
+  if (!in.cluster.is_null()) j["cluster"] = in.cluster;
   if (in.dead_letters && !in.dead_letters->empty()) {
     for (const auto& d : *in.dead_letters)
       j["dead_letters"].push_back({{"topic", d.topic}, {"partition", d.partition}, {"offset", d.offset}, {"reason", d.reason}});

@@ -22,6 +22,7 @@ struct ReportInput {
   const LedgerReport* ledger = nullptr;
   const std::vector<DeadLetter>* dead_letters = nullptr;
   nlohmann::json etl;  // per etl workload: final lag by partition
+  nlohmann::json cluster;  // the cluster the run started on (ClusterObserver::describe)
 };
 
 nlohmann::json build_summary(const ReportInput& in);

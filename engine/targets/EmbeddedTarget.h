@@ -20,6 +20,7 @@ class EmbeddedTarget : public Target {
   ~EmbeddedTarget() override;
   std::string name() const override { return "embedded"; }
   std::vector<ChaosVerb> chaos_verbs() const override { return {ChaosVerb::BrokerDown, ChaosVerb::BrokerDelay}; }
+  bool has_admin_api() const override { return false; }
   Status start(const Scenario& scenario) override;
   std::string kafka_bootstrap() const override { return bootstrap_; }
   std::map<std::string, std::string> kafka_properties() const override { return {}; }

@@ -17,6 +17,8 @@ class Target : public ChaosInjector {
   virtual std::vector<ChaosVerb> chaos_verbs() const = 0;
   // Whether `broker: controller` means something here (a KRaft quorum).
   virtual bool can_target_controller() const { return false; }
+  // Whether the cluster answers Admin API requests (the mock does not).
+  virtual bool has_admin_api() const { return true; }
   // Brings up (or connects to) the topology and creates its topics.
   virtual Status start(const Scenario& scenario) = 0;
   virtual std::string kafka_bootstrap() const = 0;

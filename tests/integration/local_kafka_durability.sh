@@ -35,6 +35,7 @@ json "$summary" "'\n'.join('FAILED EXPECTATION: %s measured %s' % (e['expect'], 
 
 check "summary says PASS with exit 0" test "$(json "$summary" "j['verdict']['exit_code']")" = 0
 check "target was local" test "$(json "$summary" "j['target']")" = local
+check "summary describes the cluster it ran on" test "$(json "$summary" "j['cluster']['topics']['bps.texas']")" = "{'configs': {'min.insync.replicas': '2', 'unclean.leader.election.enable': 'false'}, 'partitions': 4, 'replication_factor': 3}"
 check "ten broker kills, all undone" test "$(json "$summary" "sum(1 for c in j['chaos'] if c['verb'] == 'broker-kill' and c['undone'] and not c.get('error'))")" = 10
 check "the ledger was checked against Kafka" test "$(json "$summary" "j['ledger']['checked'] and j['ledger']['verified_against']")" = kafka
 check "no acknowledged record lost or duplicated" test "$(json "$summary" "(j['ledger']['lost'], j['ledger']['duplicates'], j['ledger']['unexpected'])")" = "(0, 0, 0)"

@@ -77,6 +77,35 @@ Status create_topics(rd_kafka_t* rk, const std::vector<const TopicSpec*>& topics
   return topic_errors(results, n, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "cannot create topic", endpoint);
 }
 
+Result<std::map<std::string, std::map<std::string, std::string>>> describe_topic_configs(rd_kafka_t* rk,
+                                                                                      const std::vector<std::string>& topics,
+                                                                                      const std::string& endpoint) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  if (topics.empty()) return out;
+  std::vector<rd_kafka_ConfigResource_t*> resources;
+  for (const auto& t : topics) resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
+  Queue q(rd_kafka_queue_new(rk));
+  rd_kafka_DescribeConfigs(rk, resources.data(), resources.size(), nullptr, q.get());
+  for (auto* r : resources) rd_kafka_ConfigResource_destroy(r);
+  auto ev = await_result(q.get(), "DescribeConfigs", endpoint);
+  if (!ev) return ev.error();
+  const rd_kafka_DescribeConfigs_result_t* res = rd_kafka_event_DescribeConfigs_result(ev->get());
+  size_t n = 0;
+  const rd_kafka_ConfigResource_t** described = res ? rd_kafka_DescribeConfigs_result_resources(res, &n) : nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    if (rd_kafka_ConfigResource_error(described[i])) continue;  // a topic that went away: nothing to say
+    auto& configs = out[rd_kafka_ConfigResource_name(described[i])];
+    size_t m = 0;
+    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(described[i], &m);
+    for (size_t k = 0; k < m; ++k) {
+      if (rd_kafka_ConfigEntry_source(entries[k]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+      const char* v = rd_kafka_ConfigEntry_value(entries[k]);
+      configs[rd_kafka_ConfigEntry_name(entries[k])] = v ? v : "";
+    }
+  }
+  return out;
+}
+
 Status create_partitions(rd_kafka_t* rk, const std::string& topic, int total, const std::string& endpoint) {
   char err[512];
   rd_kafka_NewPartitions_t* np = rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), err, sizeof err);
