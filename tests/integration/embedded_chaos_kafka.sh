@@ -12,27 +12,15 @@ SRC=$2
 
 # The ETL latency bound is widened for the sanitizer build on two cores; the
 # demo keeps the scenario's 2 s.
-"$ENGINE" run "$SRC/scenarios/chaos-kafka.yaml" --results "$work/results" --keep-cluster --quiet \
-  --set timeline.warmup.duration=2s --set timeline.steady.duration=6s --set timeline.chaos.duration=14s \
-  --set timeline.chaos.steps.0.at=2s --set timeline.chaos.steps.0.for=5s \
-  --set timeline.chaos.steps.1.at=9s --set timeline.chaos.steps.1.for=3s \
-  --set 'expect.6=p99(etl.latency) < 10s during steady' \
-  >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-pids+=("$pid")
-
-bootstrap_file=$(wait_for_file "$work/results/*/bootstrap.txt" "$pid" 300)
-check "engine finished the run and kept the cluster" test -n "$bootstrap_file"
-if [ -z "$bootstrap_file" ]; then
-  cat "$work/stdout" "$work/stderr"
-  finish; exit 1
-fi
-dir=$(dirname "$bootstrap_file")
-bootstrap=$(cat "$bootstrap_file")
-summary="$dir/summary.json"
-cat "$work/stdout"
-# Say which expectations failed, if any, before judging.
-json "$summary" "'\n'.join('FAILED EXPECTATION: %s measured %s' % (e['expect'], e['measured_text']) for e in j['expectations'] if not e['pass'])"
+run_kept "$SRC/scenarios/chaos-kafka.yaml" --quiet \
+  --set timeline.warmup.duration=2s \
+  --set timeline.steady.duration=6s \
+  --set timeline.chaos.duration=14s \
+  --set timeline.chaos.steps.0.at=2s \
+  --set timeline.chaos.steps.0.for=5s \
+  --set timeline.chaos.steps.1.at=9s \
+  --set timeline.chaos.steps.1.for=3s \
+  --set 'expect.6=p99(etl.latency) < 10s during steady' || { finish; exit 1; }
 
 check "summary says PASS with exit 0" test "$(json "$summary" "j['verdict']['exit_code']")" = 0
 check "seed recorded" test "$(json "$summary" "j['seed']")" = 42
@@ -77,8 +65,5 @@ for l in open(sys.argv[1]):
     bad += t != "bps."+r["store"]["location"]["state"] or k != str(r["customer"]["id"]) or "created_ms" not in r
 print(bad)' "$work/records")" = 0
 
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-check "engine exits 0 after the kept cluster is stopped" test "$rc" = 0
+stop_kept
 finish

@@ -40,3 +40,34 @@ wait_for_file() {
 json() {
   /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# run_kept SCENARIO [ENGINE ARGS...]: runs the engine with --keep-cluster in
+# the background and waits (readiness: bootstrap.txt appears) until the run is
+# over and the cluster kept. Sets pid, dir, bootstrap and summary, prints the
+# console output and names failed expectations. Returns 1 (after printing
+# what the engine said) if the run never got that far.
+run_kept() {
+  local scenario=$1; shift
+  "$ENGINE" run "$scenario" --results "$work/results" --keep-cluster "$@" >"$work/stdout" 2>"$work/stderr" &
+  pid=$!
+  pids+=("$pid")
+  local bootstrap_file
+  bootstrap_file=$(wait_for_file "$work/results/*/bootstrap.txt" "$pid" 600)
+  check "engine finished the run and kept the cluster" test -n "$bootstrap_file"
+  if [ -z "$bootstrap_file" ]; then
+    cat "$work/stdout" "$work/stderr"
+    return 1
+  fi
+  dir=$(dirname "$bootstrap_file")
+  bootstrap=$(cat "$bootstrap_file")
+  summary="$dir/summary.json"
+  cat "$work/stdout"
+  json "$summary" "'\n'.join('FAILED EXPECTATION: %s measured %s' % (e['expect'], e['measured_text']) for e in j['expectations'] if not e['pass'])"
+}
+
+# stop_kept: SIGTERM to the engine keeping the cluster; checks it exits 0.
+stop_kept() {
+  kill -TERM "$pid"
+  wait "$pid"
+  check "engine exits 0 after the kept cluster is stopped" test "$?" = 0
+}

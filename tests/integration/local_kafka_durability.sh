@@ -12,26 +12,14 @@ SRC=$2
 
 # Ten kills 12 s apart, each broker restarted 6 s after its kill; a broker is
 # not hit again within 24 s, so one is down at a time.
-"$ENGINE" run "$SRC/scenarios/kafka-durability.yaml" --results "$work/results" --keep-cluster --quiet \
-  --set timeline.warmup.duration=3s --set timeline.chaos.duration=122s \
-  --set timeline.chaos.steps.0.every=12s --set timeline.chaos.steps.0.start=2s \
-  --set timeline.chaos.steps.0.for=6s --set timeline.chaos.steps.0.spacing=24s \
-  >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-pids+=("$pid")
-
-bootstrap_file=$(wait_for_file "$work/results/*/bootstrap.txt" "$pid" 600)
-check "engine finished the run and kept the cluster" test -n "$bootstrap_file"
-if [ -z "$bootstrap_file" ]; then
-  cat "$work/stdout" "$work/stderr"
-  finish; exit 1
-fi
-dir=$(dirname "$bootstrap_file")
-bootstrap=$(cat "$bootstrap_file")
-summary="$dir/summary.json"
+run_kept "$SRC/scenarios/kafka-durability.yaml" --quiet \
+  --set timeline.warmup.duration=3s \
+  --set timeline.chaos.duration=122s \
+  --set timeline.chaos.steps.0.every=12s \
+  --set timeline.chaos.steps.0.start=2s \
+  --set timeline.chaos.steps.0.for=6s \
+  --set timeline.chaos.steps.0.spacing=24s || { finish; exit 1; }
 events="$dir/events.jsonl"
-cat "$work/stdout"
-json "$summary" "'\n'.join('FAILED EXPECTATION: %s measured %s' % (e['expect'], e['measured_text']) for e in j['expectations'] if not e['pass'])"
 
 check "summary says PASS with exit 0" test "$(json "$summary" "j['verdict']['exit_code']")" = 0
 check "target was local" test "$(json "$summary" "j['target']")" = local
@@ -62,9 +50,6 @@ distinct=$(/usr/bin/python3 -c 'import json,sys; print(len({json.loads(l)["id"] 
 echo "acked $acked, kcat read $read_back records, $distinct distinct ids"
 check "kcat reads back every acknowledged record once" test "$read_back $distinct" = "$acked $acked"
 
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-check "engine exits 0 after the kept cluster is stopped" test "$rc" = 0
+stop_kept
 check "the brokers are gone after the engine exits" sh -c "! kcat -L -b '$bootstrap' -m 3 >/dev/null 2>&1"
 finish

@@ -8,20 +8,7 @@ SRC=$2
 . "$SRC/tests/integration/lib.sh"
 fixtures="$SRC/tests/integration/fixtures"
 
-"$ENGINE" run "$fixtures/local-scale.yaml" --results "$work/results" --keep-cluster --quiet >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-pids+=("$pid")
-bootstrap_file=$(wait_for_file "$work/results/*/bootstrap.txt" "$pid" 600)
-check "engine finished the run and kept the cluster" test -n "$bootstrap_file"
-if [ -z "$bootstrap_file" ]; then
-  cat "$work/stdout" "$work/stderr"
-  finish; exit 1
-fi
-dir=$(dirname "$bootstrap_file")
-bootstrap=$(cat "$bootstrap_file")
-summary="$dir/summary.json"
-cat "$work/stdout"
-json "$summary" "'\n'.join('FAILED EXPECTATION: %s measured %s' % (e['expect'], e['measured_text']) for e in j['expectations'] if not e['pass'])"
+run_kept "$fixtures/local-scale.yaml" --quiet || { finish; exit 1; }
 
 check "summary says PASS with exit 0" test "$(json "$summary" "j['verdict']['exit_code']")" = 0
 check "the paused broker was the active controller" test "$(json "$summary" "[c for c in j['chaos'] if c['verb'] == 'broker-pause'][0]['details']['controller']")" = True
@@ -42,9 +29,7 @@ check "metadata lists 4 brokers" grep -q ' 4 brokers:' "$work/metadata"
 check "the added broker is broker 4" grep -q 'broker 4 at 127.0.0.1:' "$work/metadata"
 check "topic t has 6 partitions" grep -q 'topic "t" with 6 partitions' "$work/metadata"
 
-kill -TERM "$pid"
-wait "$pid"
-check "engine exits 0 after the kept cluster is stopped" test "$?" = 0
+stop_kept
 
 # Validation refuses what the local target cannot do, before starting anything.
 cat >"$work/bad-delay.yaml" <<'YAML'

@@ -10,21 +10,10 @@ ENGINE=$1
 SRC=$2
 . "$SRC/tests/integration/lib.sh"
 
-"$ENGINE" run "$SRC/scenarios/kafka-unclean.yaml" --results "$work/results" --keep-cluster \
-  --set timeline.load.duration=36s --set timeline.load.steps.0.every=10s --set timeline.load.steps.0.start=3s \
-  >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-pids+=("$pid")
-bootstrap_file=$(wait_for_file "$work/results/*/bootstrap.txt" "$pid" 600)
-check "engine finished the run and kept the cluster" test -n "$bootstrap_file"
-if [ -z "$bootstrap_file" ]; then
-  cat "$work/stdout" "$work/stderr"
-  finish; exit 1
-fi
-dir=$(dirname "$bootstrap_file")
-bootstrap=$(cat "$bootstrap_file")
-summary="$dir/summary.json"
-cat "$work/stdout"
+run_kept "$SRC/scenarios/kafka-unclean.yaml" \
+  --set timeline.load.duration=36s \
+  --set timeline.load.steps.0.every=10s \
+  --set timeline.load.steps.0.start=3s || { finish; exit 1; }
 
 check "summary says PASS with exit 0" test "$(json "$summary" "j['verdict']['exit_code']")" = 0
 check "leaders were killed" test "$(json "$summary" "sum(1 for c in j['chaos'] if c['verb'] == 'broker-kill' and c['undone'])")" -ge 3
@@ -49,7 +38,5 @@ check "distinct ids read == acked - lost + unexpected + failed-but-present" grep
 check "every id named lost is absent from the topic" grep -q "^LOST_ABSENT True" "$work/compare"
 check "lost ids are listed (up to 100)" grep -q "^LOST_LISTED True" "$work/compare"
 
-kill -TERM "$pid"
-wait "$pid"
-check "engine exits 0 after the kept cluster is stopped" test "$?" = 0
+stop_kept
 finish
