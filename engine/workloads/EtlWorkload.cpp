@@ -1,5 +1,6 @@
 #include "workloads/EtlWorkload.h"
 
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -26,7 +27,42 @@ int64_t wall_ms_now() {
 struct RebalanceState {
   std::atomic<int64_t> rebalances{0};
   std::atomic<bool> assigned{false};
+  // Offsets are committed asynchronously (after the writes); their results
+  // arrive through the consumer's own poll.
+  const RunClock* clock = nullptr;
+  std::atomic<int64_t>* last_committed_us = nullptr;  // the workload's, for throughput()
+  std::atomic<int64_t> commits{0}, commit_errors{0};
 };
+
+void on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+  auto* state = static_cast<RebalanceState*>(opaque);
+  for (int i = 0; !err && offsets && i < offsets->cnt; ++i) err = offsets->elems[i].err;
+  if (err) {
+    state->commit_errors.fetch_add(1);
+    spdlog::debug("etl commit: {} (the records will be redelivered; sinks are idempotent)", rd_kafka_err2str(err));
+    return;
+  }
+  state->commits.fetch_add(1);
+  int64_t now = state->clock->now_us(), cur = state->last_committed_us->load();
+  while (now > cur && !state->last_committed_us->compare_exchange_weak(cur, now)) {
+  }
+}
+
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const {
+    if (q) rd_kafka_queue_destroy(q);
+  }
+};
+using QueueHandle = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
+
+// A scanned integer (created_ms); a fraction is truncated as the full parse's get<int64_t>() does.
+int64_t scanned_int(std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc() && end == text.data() + text.size()) return v;
+  nlohmann::json n = scanned_number(text);
+  return n.get<int64_t>();
+}
 
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* state = static_cast<RebalanceState*>(opaque);
@@ -102,6 +138,16 @@ void EtlWorkload::dead_letter(const std::string& topic, int partition, int64_t o
 std::map<std::string, int64_t> EtlWorkload::lag_by_partition() const {
   std::lock_guard lock(mu_);
   return lag_by_partition_;
+}
+
+nlohmann::json EtlWorkload::throughput() const {
+  int64_t first = first_consumed_us_.load(), last = last_committed_us_.load(), rows = rows_written_.load();
+  nlohmann::json j = {{"written", rows}};
+  if (first < 0 || last < first) return j;
+  j["first_consumed_s"] = static_cast<double>(first) / 1e6;
+  j["last_committed_s"] = static_cast<double>(last) / 1e6;
+  if (last > first) j["rows_per_s"] = static_cast<double>(rows) * 1e6 / static_cast<double>(last - first);
+  return j;
 }
 
 std::vector<DeadLetter> EtlWorkload::dead_letters() const {
@@ -230,6 +276,7 @@ void EtlWorkload::run(Consumer& c) {
       return nullptr;
     }
     rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf.get(), on_commit);
     rd_kafka_conf_set_log_cb(conf.get(), on_log);
     rd_kafka_conf_set_opaque(conf.get(), &c.group);
     char errstr[512];
@@ -248,24 +295,124 @@ void EtlWorkload::run(Consumer& c) {
     return KafkaHandle(rk);
   };
 
+  c.group.clock = &clock;
+  c.group.last_committed_us = &last_committed_us_;
   KafkaHandle rk = make_consumer();
   if (!rk) return;
+  // Records are taken from the consumer queue in batches, not one poll each.
+  QueueHandle queue(rd_kafka_queue_get_consumer(rk.get()));
+  std::vector<rd_kafka_message_t*> msgs(static_cast<size_t>(std::max(spec_.batch, 1)));
   // The fast path: only Redis SET with a key from top-level fields needs no
-  // document, so the record is scanned for those fields, not parsed.
+  // document, so the record is scanned for those fields, not parsed; with
+  // the key made of the id alone, no document is built at all (the sink
+  // takes the id from the record).
   std::vector<std::string> wanted = {"id", "created_ms"};
   bool fast = !c.transform && spec_.field_map.empty() && !c.postgres && c.redis && !spec_.redis.sales_by_state &&
               !spec_.redis.store_counters;
+  bool fast_doc = false;
   for (const auto& part : spec_.redis.key.parts) {
     if (!part.is_field) continue;
     if (part.path.size() != 1) fast = false;
-    else wanted.push_back(part.path[0]);
+    else if (part.path[0] != "id") {
+      wanted.push_back(part.path[0]);
+      fast_doc = true;
+    }
   }
+  std::vector<ScannedField> fields;
   std::vector<SinkRecord> batch;
+  batch.reserve(static_cast<size_t>(std::max(spec_.batch, 1)));
   // What to commit. Keyed by the topic handle (stable while the consumer
-  // lives) so the per-record cost is a pointer compare, not a string.
-  std::map<std::pair<rd_kafka_topic_t*, int>, int64_t> next_offsets;
-  int64_t seen_rebalances = 0;
+  // lives) so the per-record cost is a pointer compare, not a string; a
+  // fetch returns runs of one partition, so the last entry is tried first.
+  using NextOffsets = std::map<std::pair<rd_kafka_topic_t*, int>, int64_t>;
+  NextOffsets next_offsets;
+  NextOffsets::iterator last_offset = next_offsets.end();
+  int64_t seen_rebalances = 0, seen_commits = 0;
   int64_t stop_seen_us = -1;
+  bool consumed_any = false;
+  // Where a consumer's time goes (debug log at the end): waiting for
+  // records, handling them, writing to the sinks, committing.
+  int64_t prof_poll_us = 0, prof_handle_us = 0, prof_write_us = 0, prof_commit_us = 0, prof_batches = 0;
+
+  // One record into `batch` (or the dead letters, or filtered). False: the
+  // transform failed and the workload with it.
+  auto handle = [&](rd_kafka_message_t* msg) -> bool {
+    if (msg->err) {
+      if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) spdlog::debug("etl {}: {}", spec_.name, rd_kafka_message_errstr(msg));
+      return true;
+    }
+    rec.consumed++;
+    if (!consumed_any) {
+      consumed_any = true;
+      int64_t t = clock.now_us(), cur = first_consumed_us_.load();
+      while ((cur < 0 || t < cur) && !first_consumed_us_.compare_exchange_weak(cur, t)) {
+      }
+    }
+    if (last_offset != next_offsets.end() && last_offset->first.first == msg->rkt && last_offset->first.second == msg->partition)
+      last_offset->second = msg->offset + 1;
+    else
+      last_offset = next_offsets.insert_or_assign({msg->rkt, msg->partition}, msg->offset + 1).first;
+    std::string_view payload(static_cast<const char*>(msg->payload), msg->len);
+    if (fast && scan_top_level(payload, wanted, fields) && fields[0].found && fields[0].is_string &&
+        !(fields[1].found && fields[1].is_string)) {
+      SinkRecord& r = batch.emplace_back();
+      r.id.assign(fields[0].text);
+      if (fields[1].found) r.created_ms = scanned_int(fields[1].text);
+      if (fast_doc) {
+        r.doc = nlohmann::json::object();
+        for (size_t i = 0; i < wanted.size(); ++i) {
+          if (!fields[i].found) continue;
+          if (fields[i].is_string) r.doc[wanted[i]] = std::string(fields[i].text);
+          else r.doc[wanted[i]] = scanned_number(fields[i].text);
+        }
+      }
+      r.json.assign(payload);
+      return true;
+    }
+    // Everything else, and what the scan cannot read cleanly: a full parse,
+    // which also decides whether the record is poison.
+    nlohmann::json doc = nlohmann::json::parse(payload, nullptr, false);
+    std::string reason;
+    if (doc.is_discarded()) reason = "not JSON";
+    else if (!doc.is_object() || !doc.contains("id") || !doc["id"].is_string()) reason = "no string field 'id'";
+    if (!reason.empty()) {
+      // A poison record is counted and listed, never allowed to stop the pipeline.
+      rec.dead_letter++;
+      dead_letter(rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset, reason);
+      return true;
+    }
+    SinkRecord r;
+    r.id = doc["id"].get<std::string>();
+    auto created = doc.find("created_ms");
+    if (created != doc.end() && created->is_number()) r.created_ms = created->get<int64_t>();
+    if (!spec_.field_map.empty()) {
+      // The built-in mapping: a flat record of the chosen fields.
+      nlohmann::json mapped = {{"id", r.id}, {"created_ms", r.created_ms}};
+      for (const auto& [out_name, path] : spec_.field_map) {
+        const nlohmann::json* v = json_at(doc, path);
+        mapped[out_name] = v ? *v : nlohmann::json();
+      }
+      r.doc = std::move(mapped);
+      r.json = r.doc.dump();
+    } else if (c.transform) {
+      auto t = c.transform->apply(doc);
+      if (!t) {
+        fail(t.error());
+        return false;
+      }
+      if (!*t) {
+        rec.filtered++;
+        return true;
+      }
+      r.doc = std::move(**t);
+      r.json = r.doc.dump();
+    } else {
+      r.doc = std::move(doc);
+      r.json.assign(payload);
+    }
+    batch.push_back(std::move(r));
+    return true;
+  };
 
   while (rk) {
     int64_t now = clock.now_us();
@@ -273,9 +420,11 @@ void EtlWorkload::run(Consumer& c) {
     if (c.crash) {
       // Die as a crashed process would: no leave-group, no commit. The group
       // notices when the session times out and hands the partitions on.
+      queue.reset();
       rd_kafka_destroy_flags(rk.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
       batch.clear();
       next_offsets.clear();
+      last_offset = next_offsets.end();
       c.crashed = true;
       std::unique_lock lock(c.mu);
       c.cv.wait(lock, [&] { return !c.crash || stopping_.load(); });
@@ -284,6 +433,7 @@ void EtlWorkload::run(Consumer& c) {
       if (stopping_) break;
       rk = make_consumer();
       if (!rk) return;
+      queue.reset(rd_kafka_queue_get_consumer(rk.get()));
       continue;
     }
     // A stopping run takes no new records; the batch in hand is finished below.
@@ -293,73 +443,38 @@ void EtlWorkload::run(Consumer& c) {
     while (static_cast<int>(batch.size()) < spec_.batch) {
       int64_t left_ms = (deadline - clock.now_us()) / 1000;
       if (left_ms <= 0) break;
-      rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk.get(), static_cast<int>(std::min<int64_t>(left_ms, 100)));
-      if (!msg) {
+      int64_t tp0 = clock.now_us();
+      ssize_t n = rd_kafka_consume_batch_queue(queue.get(), static_cast<int>(std::min<int64_t>(left_ms, 100)), msgs.data(),
+                                               static_cast<size_t>(spec_.batch - static_cast<int>(batch.size())));
+      int64_t tp1 = clock.now_us();
+      prof_poll_us += tp1 - tp0;
+      if (n <= 0) {
         if (stopping_) break;
         continue;
       }
-      if (msg->err) {
-        if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) spdlog::debug("etl {}: {}", spec_.name, rd_kafka_message_errstr(msg));
-        rd_kafka_message_destroy(msg);
-        continue;
+      bool ok = true;
+      for (ssize_t k = 0; k < n; ++k) {
+        if (ok) ok = handle(msgs[static_cast<size_t>(k)]);
+        rd_kafka_message_destroy(msgs[static_cast<size_t>(k)]);
       }
-      rec.consumed++;
-      next_offsets[{msg->rkt, msg->partition}] = msg->offset + 1;
-      std::string_view payload(static_cast<const char*>(msg->payload), msg->len);
-      nlohmann::json doc;
-      if (!fast || !scan_top_level(payload, wanted, doc)) doc = nlohmann::json::parse(payload, nullptr, false);
-      std::string reason;
-      if (doc.is_discarded()) reason = "not JSON";
-      else if (!doc.is_object() || !doc.contains("id") || !doc["id"].is_string()) reason = "no string field 'id'";
-      if (!reason.empty()) {
-        // A poison record is counted and listed, never allowed to stop the pipeline.
-        rec.dead_letter++;
-        dead_letter(rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset, reason);
-        rd_kafka_message_destroy(msg);
-        continue;
-      }
-      SinkRecord r;
-      r.id = doc["id"].get<std::string>();
-      r.created_ms = doc.value("created_ms", int64_t{0});
-      if (!spec_.field_map.empty()) {
-        // The built-in mapping: a flat record of the chosen fields.
-        nlohmann::json mapped = {{"id", r.id}, {"created_ms", r.created_ms}};
-        for (const auto& [out_name, path] : spec_.field_map) {
-          const nlohmann::json* v = json_at(doc, path);
-          mapped[out_name] = v ? *v : nlohmann::json();
-        }
-        r.doc = std::move(mapped);
-        r.json = r.doc.dump();
-      } else if (c.transform) {
-        auto t = c.transform->apply(doc);
-        if (!t) {
-          fail(t.error());
-          rd_kafka_message_destroy(msg);
-          return;
-        }
-        if (!*t) {
-          rec.filtered++;
-          rd_kafka_message_destroy(msg);
-          continue;
-        }
-        r.doc = std::move(**t);
-        r.json = r.doc.dump();
-      } else {
-        r.doc = std::move(doc);
-        r.json.assign(payload);
-      }
-      batch.push_back(std::move(r));
-      rd_kafka_message_destroy(msg);
+      prof_handle_us += clock.now_us() - tp1;
+      if (!ok) return;
     }
     int64_t rb = c.group.rebalances.load();
     if (rb != seen_rebalances) {
       rec.rebalances += rb - seen_rebalances;
       seen_rebalances = rb;
     }
+    int64_t commits = c.group.commits.load();
+    if (commits != seen_commits) {
+      rec.commits += commits - seen_commits;
+      seen_commits = commits;
+    }
     if (batch.empty() && next_offsets.empty()) {
       if (stopping_) break;
       continue;
     }
+    int64_t tw0 = clock.now_us();
     // Write the batch to every sink; retry with backoff until it is in.
     bool written = true;
     int64_t redelivered = 0;
@@ -426,6 +541,8 @@ void EtlWorkload::run(Consumer& c) {
       spdlog::warn("etl {}: gave up on {} records at the end of the run; their offsets stay uncommitted", spec_.name, batch.size());
       break;
     }
+    int64_t tw1 = clock.now_us();
+    prof_write_us += tw1 - tw0;
     int64_t end_ms = wall_ms_now();
     for (const auto& r : batch)
       if (r.created_ms > 0) rec.latency.record((end_ms - r.created_ms) * 1000);
@@ -436,14 +553,23 @@ void EtlWorkload::run(Consumer& c) {
     rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size()));
     for (const auto& [tp, off] : next_offsets)
       rd_kafka_topic_partition_list_add(offsets, rd_kafka_topic_name(tp.first), tp.second)->offset = off;
-    rd_kafka_resp_err_t e = rd_kafka_commit(rk.get(), offsets, 0);
+    // Asynchronously: the consumer goes on with the next batch while the
+    // commit travels (on_commit counts the result; commits of one consumer
+    // reach the coordinator in order).
+    rd_kafka_resp_err_t e = rd_kafka_commit(rk.get(), offsets, 1);
     rd_kafka_topic_partition_list_destroy(offsets);
     if (e) spdlog::debug("etl {}: commit: {} (the records will be redelivered; sinks are idempotent)", spec_.name, rd_kafka_err2str(e));
-    else rec.commits++;
+    rows_written_ += static_cast<int64_t>(batch.size());
+    prof_commit_us += clock.now_us() - tw1;
+    prof_batches++;
     batch.clear();
     next_offsets.clear();
+    last_offset = next_offsets.end();
   }
-  if (rk) rd_kafka_consumer_close(rk.get());
+  spdlog::debug("etl {} consumer {}: {} batches; ms in poll {}, handling {}, writing {}, committing {}", spec_.name, c.index,
+                prof_batches, prof_poll_us / 1000, prof_handle_us / 1000, prof_write_us / 1000, prof_commit_us / 1000);
+  if (rk) rd_kafka_consumer_close(rk.get());  // waits for the commits in flight
+  rec.commits += c.group.commits.load() - seen_commits;
   rec.roll(clock.now_us());
   rec.flush();
 }

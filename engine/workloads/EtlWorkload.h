@@ -53,6 +53,9 @@ class EtlWorkload : public Workload {
   std::vector<DeadLetter> dead_letters() const;
   // The last lag reading, per "topic/partition".
   std::map<std::string, int64_t> lag_by_partition() const;
+  // Rows written and the run-clock span from the first record consumed to
+  // the last batch committed: a rate finer than the per-second buckets.
+  nlohmann::json throughput() const;
 
  private:
   struct Consumer;
@@ -68,6 +71,9 @@ class EtlWorkload : public Workload {
   std::atomic<bool> stopping_{false};
   std::atomic<int> drain_ms_{10000};
   std::atomic<int> next_crash_{0};
+  std::atomic<int64_t> first_consumed_us_{-1};
+  std::atomic<int64_t> last_committed_us_{-1};
+  std::atomic<int64_t> rows_written_{0};
   mutable std::mutex mu_;
   std::optional<Error> failure_;
   std::vector<DeadLetter> dead_letters_;

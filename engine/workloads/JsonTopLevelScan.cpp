@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace kapture {
 namespace {
@@ -21,20 +22,24 @@ struct Cursor {
     return false;
   }
   // A string's raw contents (between the quotes); `escaped` if it had any backslash.
-  bool string(std::string_view& out, bool& escaped) {
+  bool string(std::string_view& out, bool* escaped) {
     if (i >= s.size() || s[i] != '"') return false;
-    size_t start = ++i;
-    escaped = false;
-    while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\') {
-        escaped = true;
-        ++i;
+    const char* p = s.data();
+    const size_t n = s.size();
+    size_t j = i + 1;
+    const size_t start = j;
+    bool esc = false;
+    while (j < n && p[j] != '"') {
+      if (p[j] == '\\') {
+        esc = true;
+        ++j;
       }
-      ++i;
+      ++j;
     }
-    if (i >= s.size()) return false;
-    out = s.substr(start, i - start);
-    ++i;
+    if (j >= n) return false;
+    if (escaped) *escaped = esc;
+    out = s.substr(start, j - start);
+    i = j + 1;
     return true;
   }
   bool skip_value() {
@@ -42,27 +47,25 @@ struct Cursor {
     if (i >= s.size()) return false;
     if (s[i] == '"') {
       std::string_view v;
-      bool e;
-      return string(v, e);
+      return string(v, nullptr);
     }
     if (s[i] == '{' || s[i] == '[') {
+      const char* p = s.data();
+      const size_t n = s.size();
       int depth = 0;
-      while (i < s.size()) {
-        char c = s[i];
+      while (i < n) {
+        char c = p[i];
         if (c == '"') {
           std::string_view v;
-          bool e;
-          if (!string(v, e)) return false;
+          if (!string(v, nullptr)) return false;
           continue;
         }
-        if (c == '{' || c == '[') ++depth;
-        if (c == '}' || c == ']') {
-          if (--depth == 0) {
-            ++i;
-            return true;
-          }
-        }
         ++i;
+        if (c == '{' || c == '[') {
+          ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+          return true;
+        }
       }
       return false;
     }
@@ -73,36 +76,38 @@ struct Cursor {
 
 }  // namespace
 
-bool scan_top_level(std::string_view json, const std::vector<std::string>& wanted, nlohmann::json& out) {
+bool scan_top_level(std::string_view json, const std::vector<std::string>& wanted, std::vector<ScannedField>& out) {
+  out.assign(wanted.size(), ScannedField{});
   Cursor c{json};
   if (!c.eat('{')) return false;
-  out = nlohmann::json::object();
   c.ws();
-  if (c.eat('}')) return true;
+  if (c.eat('}')) {
+    c.ws();
+    return c.i == json.size();
+  }
   for (;;) {
     c.ws();
     std::string_view key;
     bool escaped;
-    if (!c.string(key, escaped) || !c.eat(':')) return false;
+    if (!c.string(key, &escaped) || !c.eat(':')) return false;
     c.ws();
-    bool want = !escaped && std::find(wanted.begin(), wanted.end(), key) != wanted.end();
-    if (want) {
+    size_t w = escaped ? wanted.size() : std::find(wanted.begin(), wanted.end(), key) - wanted.begin();
+    if (w < wanted.size()) {
       if (c.i >= json.size()) return false;
       char first = json[c.i];
       if (first == '"') {
         std::string_view v;
-        if (!c.string(v, escaped) || escaped) return false;
-        out[std::string(key)] = std::string(v);
+        if (!c.string(v, &escaped) || escaped) return false;
+        out[w] = {v, true, true};
       } else if (first == '-' || (first >= '0' && first <= '9')) {
         size_t start = c.i;
-        while (c.i < json.size() && json[c.i] != ',' && json[c.i] != '}' && json[c.i] != ' ') ++c.i;
-        std::string num(json.substr(start, c.i - start));
-        char* end = nullptr;
-        long long n = std::strtoll(num.c_str(), &end, 10);
-        if (*end == 0) out[std::string(key)] = n;
-        else out[std::string(key)] = std::strtod(num.c_str(), nullptr);
-      } else if (!c.skip_value()) {
-        return false;  // objects, arrays, literals: not what a key needs
+        while (c.i < json.size() && json[c.i] != ',' && json[c.i] != '}' && json[c.i] != ' ' && json[c.i] != '\n' &&
+               json[c.i] != '\r' && json[c.i] != '\t')
+          ++c.i;
+        out[w] = {json.substr(start, c.i - start), true, false};
+      } else {
+        out[w] = {};  // objects, arrays, literals: not what a key needs
+        if (!c.skip_value()) return false;
       }
     } else if (!c.skip_value()) {
       return false;
@@ -113,6 +118,26 @@ bool scan_top_level(std::string_view json, const std::vector<std::string>& wante
   }
   c.ws();
   return c.i == json.size();
+}
+
+nlohmann::json scanned_number(std::string_view text) {
+  std::string num(text);
+  char* end = nullptr;
+  long long n = std::strtoll(num.c_str(), &end, 10);
+  if (*end == 0) return n;
+  return std::strtod(num.c_str(), nullptr);
+}
+
+bool scan_top_level(std::string_view json, const std::vector<std::string>& wanted, nlohmann::json& out) {
+  std::vector<ScannedField> fields;
+  if (!scan_top_level(json, wanted, fields)) return false;
+  out = nlohmann::json::object();
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (!fields[i].found) continue;
+    if (fields[i].is_string) out[wanted[i]] = std::string(fields[i].text);
+    else out[wanted[i]] = scanned_number(fields[i].text);
+  }
+  return true;
 }
 
 }  // namespace kapture

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace kapture {
@@ -412,6 +413,60 @@ Status RedisSink::prepare() {
 // Writes
 // ---------------------------------------------------------------------------
 
+namespace {
+
+void append_bulk(std::string& out, std::string_view s) {
+  out += '$';
+  out += std::to_string(s.size());
+  out += "\r\n";
+  out += s;
+  out += "\r\n";
+}
+
+}  // namespace
+
+// SET only (no aggregates, so no script): the batch is formatted as RESP
+// straight into one reused buffer and handed to hiredis in one piece, rather
+// than as one argument vector (and copies of key and value) per command.
+Result<SinkWriteResult> RedisSink::write_set_only(const std::vector<SinkRecord>& batch) {
+  SinkWriteResult result;
+  if (!key_) return usage_error("redis key template " + key_.error().message);
+  const std::string ttl = std::to_string(options_.ttl_s);
+  pipeline_.clear();
+  size_t bytes = 0;
+  for (const auto& rec : batch) bytes += rec.json.size() + 64;
+  pipeline_.reserve(bytes);
+  std::string doc_text;
+  for (const auto& rec : batch) {
+    if (auto err = fill(*key_, rec, key_text_)) return *err;
+    const std::string* value = &rec.json;
+    if (rec.json.empty()) {
+      doc_text = rec.doc.dump();
+      value = &doc_text;
+    }
+    pipeline_ += options_.ttl_s > 0 ? "*5\r\n$3\r\nSET\r\n" : "*3\r\n$3\r\nSET\r\n";
+    append_bulk(pipeline_, key_text_);
+    append_bulk(pipeline_, *value);
+    if (options_.ttl_s > 0) {
+      pipeline_ += "$2\r\nEX\r\n";
+      append_bulk(pipeline_, ttl);
+    }
+  }
+  if (auto err = ensure_connected()) return *err;
+  if (redisAppendFormattedCommand(ctx_.get(), pipeline_.data(), pipeline_.size()) != REDIS_OK)
+    return io_error("pipelining the batch");
+  std::optional<std::string> first_error;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || !raw) return io_error("writing the batch");
+    ReplyPtr r(static_cast<redisReply*>(raw));
+    if (r->type == REDIS_REPLY_ERROR && !first_error) first_error = reply_text(r.get());
+  }
+  if (first_error) return reply_error("writing the batch", *first_error);
+  result.written = static_cast<int64_t>(batch.size());
+  return result;
+}
+
 Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
   SinkWriteResult result;
   if (batch.empty()) return result;
@@ -420,6 +475,7 @@ Result<SinkWriteResult> RedisSink::write(const std::vector<SinkRecord>& batch) {
     result.written = static_cast<int64_t>(batch.size());
     return result;
   }
+  if (!aggregates) return write_set_only(batch);
 
   // Every command of the batch, built (and validated) before anything is sent.
   struct Cmd {

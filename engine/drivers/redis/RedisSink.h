@@ -63,11 +63,14 @@ class RedisSink : public Sink {
   Error reply_error(const std::string& doing, const std::string& message);  // drops the context
   Result<std::string> load_script();
   Result<std::vector<std::string>> scan(const std::string& pattern);
+  Result<SinkWriteResult> write_set_only(const std::vector<SinkRecord>& batch);
 
   RedisSinkOptions options_;
   Result<FieldTemplate> key_;  // options_.key_template, parsed once
   RedisContextPtr ctx_;
   std::string script_sha_;
+  std::string pipeline_;  // write_set_only's commands as RESP, reused between batches
+  std::string key_text_;
 };
 
 }  // namespace kapture
