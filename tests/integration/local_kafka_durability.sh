@@ -37,7 +37,7 @@ ok=[e for e in rec if e["leaders_moved"] and e["before"]["partitions"] and e["af
 print(len(ok) >= 3)' "$events")" = True
 check "restarted brokers got back in sync" test "$(grep -c '"type":"replicas_in_sync"' "$events")" -ge 5
 check "under-replicated partitions were seen and healed" test "$(json "$summary" "j['run']['gauges']['kafka.under_replicated']['max'] > 0 and j['run']['gauges']['kafka.under_replicated']['last'] == 0")" = True
-check "timeseries has the cluster gauges" test "$(awk -F, 'NR > 1 && $22 != "" {n++} END {print n > 10}' "$dir/timeseries.csv")" = 1
+check "timeseries has the cluster gauges" test "$(awk -F, 'NR > 1 && $22 != "" {n++} END {print (n > 10)}' "$dir/timeseries.csv")" = 1
 
 # Read the topics directly: the ids found must be exactly the acknowledged ones.
 : >"$work/records"
