@@ -6,20 +6,21 @@
 #include <string>
 
 #include "targets/ChildProcess.h"
+#include "targets/StoreServer.h"
 
 namespace kapture {
 
-class PostgresServer {
+class PostgresServer : public StoreServer {
  public:
-  ~PostgresServer();  // stops the server and removes its directory
-  Status start(int ready_timeout_ms = 60000);  // initdb (trust auth, user "kapture", db "kapture"), start, wait
-  std::string url() const;  // postgresql://kapture@127.0.0.1:PORT/kapture
+  ~PostgresServer() override;  // stops the server and removes its directory
+  Status start(int ready_timeout_ms = 60000) override;  // initdb (trust auth, user "kapture", db "kapture"), start, wait
+  std::string url() const override;  // postgresql://kapture@127.0.0.1:PORT/kapture
   int port() const { return port_; }
-  Status kill_hard() { return process_.kill_hard(); }  // SIGKILL; restart() recovers
-  Status restart(int ready_timeout_ms = 60000);       // crash recovery, waits until ready
-  Status pause() { return process_.pause(); }
-  Status resume() { return process_.resume(); }
-  void stop();
+  Status kill_hard() override { return process_.kill_hard(); }
+  Status restart(int ready_timeout_ms = 60000) override;  // crash recovery, waits until ready
+  Status pause() override { return process_.pause(); }
+  Status resume() override { return process_.resume(); }
+  void stop() override;
 
  private:
   Status wait_ready(int timeout_ms);

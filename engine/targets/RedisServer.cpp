@@ -66,8 +66,6 @@ std::string RedisServer::url() const {
   return out;
 }
 
-Status RedisServer::kill_and_restart_later() { return process_.kill_hard(); }
-
 Status RedisServer::restart(int ready_timeout_ms) {
   if (dir_.empty()) return usage_error("internal: restart of a redis-server that was never started");
   if (auto err = process_.restart()) return err;

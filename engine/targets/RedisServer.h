@@ -5,20 +5,21 @@
 #include <string>
 
 #include "targets/ChildProcess.h"
+#include "targets/StoreServer.h"
 
 namespace kapture {
 
-class RedisServer {
+class RedisServer : public StoreServer {
  public:
-  ~RedisServer();  // stops the server and removes its directory
-  Status start(int ready_timeout_ms = 20000);
-  std::string url() const;  // redis://127.0.0.1:PORT/0
+  ~RedisServer() override;  // stops the server and removes its directory
+  Status start(int ready_timeout_ms = 20000) override;
+  std::string url() const override;  // redis://127.0.0.1:PORT/0
   int port() const { return port_; }
-  Status kill_and_restart_later();  // SIGKILL now; call restart() to bring it back
-  Status restart(int ready_timeout_ms = 20000);  // start again, same port and data; waits for PING
-  Status pause() { return process_.pause(); }
-  Status resume() { return process_.resume(); }
-  void stop();
+  Status kill_hard() override { return process_.kill_hard(); }
+  Status restart(int ready_timeout_ms = 20000) override;  // waits for PING
+  Status pause() override { return process_.pause(); }
+  Status resume() override { return process_.resume(); }
+  void stop() override;
 
  private:
   Status wait_ready(int timeout_ms);

@@ -40,46 +40,21 @@ void StoreServers::stop() {
 }
 
 Result<ChaosInjection> StoreServers::inject(const ChaosAction& action) {
+  bool redis = action.verb == ChaosVerb::RedisKill || action.verb == ChaosVerb::RedisPause;
+  bool kill = action.verb == ChaosVerb::RedisKill || action.verb == ChaosVerb::PostgresKill;
+  if (!redis && !kill && action.verb != ChaosVerb::PostgresPause)
+    return runtime_error(std::string("internal: ") + chaos_verb_name(action.verb) + " is not a store action");
+  StoreServer* server = redis ? static_cast<StoreServer*>(redis_server_.get()) : postgres_server_.get();
+  std::string name = redis ? "redis-server" : "postgres";
+  if (!server) return usage_error(std::string(chaos_verb_name(action.verb)) + " needs a store the engine started");
   ChaosInjection inj;
-  switch (action.verb) {
-    case ChaosVerb::RedisKill: {
-      if (!redis_server_) return usage_error("redis-kill needs a Redis the engine started");
-      RedisServer* r = redis_server_.get();
-      inj.undo = [r]() -> Status { return r->restart(); };
-      if (auto err = r->kill_and_restart_later()) return *err;
-      inj.description = "redis-server killed (SIGKILL); restarted when the step ends";
-      inj.details = {{"store", "redis"}, {"signal", "SIGKILL"}};
-      return inj;
-    }
-    case ChaosVerb::RedisPause: {
-      if (!redis_server_) return usage_error("redis-pause needs a Redis the engine started");
-      RedisServer* r = redis_server_.get();
-      inj.undo = [r]() -> Status { return r->resume(); };
-      if (auto err = r->pause()) return *err;
-      inj.description = "redis-server paused (SIGSTOP)";
-      inj.details = {{"store", "redis"}, {"signal", "SIGSTOP"}};
-      return inj;
-    }
-    case ChaosVerb::PostgresKill: {
-      if (!postgres_server_) return usage_error("postgres-kill needs a PostgreSQL the engine started");
-      PostgresServer* p = postgres_server_.get();
-      inj.undo = [p]() -> Status { return p->restart(); };
-      if (auto err = p->kill_hard()) return *err;
-      inj.description = "postgres killed (SIGKILL); restarted (crash recovery) when the step ends";
-      inj.details = {{"store", "postgres"}, {"signal", "SIGKILL"}};
-      return inj;
-    }
-    case ChaosVerb::PostgresPause: {
-      if (!postgres_server_) return usage_error("postgres-pause needs a PostgreSQL the engine started");
-      PostgresServer* p = postgres_server_.get();
-      inj.undo = [p]() -> Status { return p->resume(); };
-      if (auto err = p->pause()) return *err;
-      inj.description = "postgres paused (SIGSTOP)";
-      inj.details = {{"store", "postgres"}, {"signal", "SIGSTOP"}};
-      return inj;
-    }
-    default: return runtime_error(std::string("internal: ") + chaos_verb_name(action.verb) + " is not a store action");
-  }
+  // Restarts wait for the server to accept connections again (PostgreSQL runs crash recovery).
+  if (kill) inj.undo = [server, redis]() -> Status { return server->restart(redis ? 20000 : 60000); };
+  else inj.undo = [server]() -> Status { return server->resume(); };
+  if (auto err = kill ? server->kill_hard() : server->pause()) return *err;
+  inj.description = name + (kill ? " killed (SIGKILL); restarted when the step ends" : " paused (SIGSTOP)");
+  inj.details = {{"store", redis ? "redis" : "postgres"}, {"signal", kill ? "SIGKILL" : "SIGSTOP"}};
+  return inj;
 }
 
 std::vector<Error> check_store_chaos(const Scenario& s, const StoreServers& stores) {

@@ -324,7 +324,7 @@ TEST_CASE("RedisServer: serves, keeps acknowledged writes across SIGKILL, pauses
 
   SUBCASE("a SIGKILL loses no acknowledged write; restart reuses port and data") {
     int port = redis.port();
-    REQUIRE_FALSE(redis.kill_and_restart_later());
+    REQUIRE_FALSE(redis.kill_hard());
     redisContext* refused = redisConnect("127.0.0.1", port);
     CHECK(refused->err != 0);  // nothing listens while it is down
     redisFree(refused);

@@ -339,7 +339,7 @@ TEST_CASE("RedisSink: a write while the server is down is unreachable; after res
   auto batch = sample_batch();
   REQUIRE(sink.write({batch[0], batch[1]}));
 
-  REQUIRE_FALSE(server.kill_and_restart_later());
+  REQUIRE_FALSE(server.kill_hard());
   auto down = sink.write(batch);
   REQUIRE_FALSE(down);
   CHECK(down.error().kind == ErrorKind::Unreachable);
