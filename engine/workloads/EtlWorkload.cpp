@@ -31,14 +31,13 @@ struct RebalanceState {
   // arrive through the consumer's own poll.
   const RunClock* clock = nullptr;
   std::atomic<int64_t>* last_committed_us = nullptr;  // the workload's, for throughput()
-  std::atomic<int64_t> commits{0}, commit_errors{0};
+  std::atomic<int64_t> commits{0};
 };
 
 void on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void* opaque) {
   auto* state = static_cast<RebalanceState*>(opaque);
   for (int i = 0; !err && offsets && i < offsets->cnt; ++i) err = offsets->elems[i].err;
   if (err) {
-    state->commit_errors.fetch_add(1);
     spdlog::debug("etl commit: {} (the records will be redelivered; sinks are idempotent)", rd_kafka_err2str(err));
     return;
   }
@@ -330,9 +329,6 @@ void EtlWorkload::run(Consumer& c) {
   int64_t seen_rebalances = 0, seen_commits = 0;
   int64_t stop_seen_us = -1;
   bool consumed_any = false;
-  // Where a consumer's time goes (debug log at the end): waiting for
-  // records, handling them, writing to the sinks, committing.
-  int64_t prof_poll_us = 0, prof_handle_us = 0, prof_write_us = 0, prof_commit_us = 0, prof_batches = 0;
 
   // One record into `batch` (or the dead letters, or filtered). False: the
   // transform failed and the workload with it.
@@ -443,11 +439,8 @@ void EtlWorkload::run(Consumer& c) {
     while (static_cast<int>(batch.size()) < spec_.batch) {
       int64_t left_ms = (deadline - clock.now_us()) / 1000;
       if (left_ms <= 0) break;
-      int64_t tp0 = clock.now_us();
       ssize_t n = rd_kafka_consume_batch_queue(queue.get(), static_cast<int>(std::min<int64_t>(left_ms, 100)), msgs.data(),
                                                static_cast<size_t>(spec_.batch - static_cast<int>(batch.size())));
-      int64_t tp1 = clock.now_us();
-      prof_poll_us += tp1 - tp0;
       if (n <= 0) {
         if (stopping_) break;
         continue;
@@ -457,7 +450,6 @@ void EtlWorkload::run(Consumer& c) {
         if (ok) ok = handle(msgs[static_cast<size_t>(k)]);
         rd_kafka_message_destroy(msgs[static_cast<size_t>(k)]);
       }
-      prof_handle_us += clock.now_us() - tp1;
       if (!ok) return;
     }
     int64_t rb = c.group.rebalances.load();
@@ -474,7 +466,6 @@ void EtlWorkload::run(Consumer& c) {
       if (stopping_) break;
       continue;
     }
-    int64_t tw0 = clock.now_us();
     // Write the batch to every sink; retry with backoff until it is in.
     bool written = true;
     int64_t redelivered = 0;
@@ -541,8 +532,6 @@ void EtlWorkload::run(Consumer& c) {
       spdlog::warn("etl {}: gave up on {} records at the end of the run; their offsets stay uncommitted", spec_.name, batch.size());
       break;
     }
-    int64_t tw1 = clock.now_us();
-    prof_write_us += tw1 - tw0;
     int64_t end_ms = wall_ms_now();
     for (const auto& r : batch)
       if (r.created_ms > 0) rec.latency.record((end_ms - r.created_ms) * 1000);
@@ -560,14 +549,10 @@ void EtlWorkload::run(Consumer& c) {
     rd_kafka_topic_partition_list_destroy(offsets);
     if (e) spdlog::debug("etl {}: commit: {} (the records will be redelivered; sinks are idempotent)", spec_.name, rd_kafka_err2str(e));
     rows_written_ += static_cast<int64_t>(batch.size());
-    prof_commit_us += clock.now_us() - tw1;
-    prof_batches++;
     batch.clear();
     next_offsets.clear();
     last_offset = next_offsets.end();
   }
-  spdlog::debug("etl {} consumer {}: {} batches; ms in poll {}, handling {}, writing {}, committing {}", spec_.name, c.index,
-                prof_batches, prof_poll_us / 1000, prof_handle_us / 1000, prof_write_us / 1000, prof_commit_us / 1000);
   if (rk) rd_kafka_consumer_close(rk.get());  // waits for the commits in flight
   rec.commits += c.group.commits.load() - seen_commits;
   rec.roll(clock.now_us());
