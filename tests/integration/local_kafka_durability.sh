@@ -44,11 +44,15 @@ check "timeseries has the cluster gauges" test "$(awk -F, 'NR > 1 && $22 != "" {
 for topic in bps.massachusetts bps.california bps.texas; do
   kcat -C -b "$bootstrap" -t "$topic" -o beginning -e -q -f '%s\n' >>"$work/records" 2>>"$work/kcat.err"
 done
+# A record the producer gave up on (a timeout, a producer replaced after a
+# fatal error) may still have been written: the ledger counts those as
+# failed-but-present, and they are the only ids allowed beyond the acknowledged.
 acked=$(json "$summary" "j['ledger']['acked']")
+expected=$(json "$summary" "j['ledger']['acked'] + j['ledger']['failed_but_present']")
 read_back=$(wc -l <"$work/records")
 distinct=$(/usr/bin/python3 -c 'import json,sys; print(len({json.loads(l)["id"] for l in open(sys.argv[1])}))' "$work/records")
-echo "acked $acked, kcat read $read_back records, $distinct distinct ids"
-check "kcat reads back every acknowledged record once" test "$read_back $distinct" = "$acked $acked"
+echo "acked $acked, expected $expected, kcat read $read_back records, $distinct distinct ids"
+check "kcat reads back every acknowledged (or failed-but-present) record once" test "$read_back $distinct" = "$expected $expected"
 
 stop_kept
 check "the brokers are gone after the engine exits" sh -c "! kcat -L -b '$bootstrap' -m 3 >/dev/null 2>&1"
