@@ -56,14 +56,20 @@ Status LuaRecordGenerator::fill_template(const FieldTemplate& t, int record_inde
   return std::nullopt;
 }
 
-Status LuaRecordGenerator::convert(int record, int key_index, GeneratedRecord& out) {
+Status LuaRecordGenerator::convert(int record, int key_index, GeneratedRecord& out, bool borrow) {
   lua_State* L = lua_.get();
   out.value.clear();
+  out.is_borrowed = false;
   out.has_key = false;
   if (lua_type(L, record) == LUA_TSTRING) {
     size_t len;
     const char* s = lua_tolstring(L, record, &len);
-    out.value.assign(s, len);
+    if (borrow) {
+      out.borrowed = std::string_view(s, len);
+      out.is_borrowed = true;
+    } else {
+      out.value.assign(s, len);
+    }
     if (lua_type(L, key_index) == LUA_TSTRING) {
       s = lua_tolstring(L, key_index, &len);
       out.key.assign(s, len);
@@ -108,7 +114,9 @@ Status LuaRecordGenerator::next(int64_t seq, int64_t now_ms, GeneratedRecord& ou
 }
 
 // The batch loop runs in Lua, filling two tables that are reused across
-// calls, so a batch costs one crossing and no table per record.
+// calls, so a batch costs one crossing and no table per record. The values
+// table keeps the batch's strings alive until the next call overwrites it,
+// which is what lets convert() borrow them.
 static const char kBatchLoop[] = R"(
 local gen = ...
 local values, keys = {}, {}
@@ -151,7 +159,7 @@ Status LuaRecordGenerator::next_batch(int64_t seq, int64_t stride, int64_t now_m
   for (size_t i = 0; i < n && !result; ++i) {
     lua_rawgeti(L, values, static_cast<int>(i + 1));
     lua_rawgeti(L, keys, static_cast<int>(i + 1));
-    result = convert(lua_gettop(L) - 1, lua_gettop(L), out[i]);
+    result = convert(lua_gettop(L) - 1, lua_gettop(L), out[i], true);
     lua_pop(L, 2);
   }
   lua_pop(L, 2);

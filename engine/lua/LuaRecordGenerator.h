@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lua/LuaState.h"
@@ -13,9 +14,16 @@ namespace kapture {
 
 struct GeneratedRecord {
   std::string value;
+  // Set instead of `value` by next_batch when Lua returned a string: the
+  // bytes stay in Lua (saving a copy per record) and are valid until the
+  // generator's next call.
+  std::string_view borrowed;
+  bool is_borrowed = false;
   std::string topic;
   std::string key;
   bool has_key = false;
+
+  std::string_view bytes() const { return is_borrowed ? borrowed : std::string_view(value); }
 };
 
 struct GeneratorContext {
@@ -44,8 +52,9 @@ class LuaRecordGenerator {
  private:
   LuaRecordGenerator(const ProducerWorkloadSpec& spec, LuaSandbox sandbox);
   Status fill_template(const FieldTemplate& t, int record_index, std::string& out);
-  // Turns the values at record_index (and key_index) into `out`.
-  Status convert(int record_index, int key_index, GeneratedRecord& out);
+  // Turns the values at record_index (and key_index) into `out`; `borrow`
+  // lets a string value stay in Lua (the caller keeps it referenced).
+  Status convert(int record_index, int key_index, GeneratedRecord& out, bool borrow = false);
 
   const ProducerWorkloadSpec& spec_;
   LuaState lua_;

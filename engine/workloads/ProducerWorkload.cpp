@@ -203,8 +203,10 @@ void ProducerWorkload::run(Worker& w) {
   };
   // Returns false when the local queue is full (backpressure): the record
   // stays pending and is retried first.
-  auto send = [&](int64_t intended) -> bool {
-    auto r = driver.send(record.topic, record.has_key ? &record.key : nullptr, record.value, intended, record_seq);
+  // `now` < 0: read the clock here.
+  auto send = [&](int64_t intended, int64_t now = -1) -> bool {
+    if (now < 0) now = clock.now_us();
+    auto r = driver.send(record.topic, record.has_key ? &record.key : nullptr, record.bytes(), intended, now, record_seq);
     if (r == KafkaProducerDriver::SendResult::QueueFull) {
       rec.queue_full++;
       return false;
@@ -215,10 +217,10 @@ void ProducerWorkload::run(Worker& w) {
     }
     return true;
   };
-  auto produce_one = [&](int64_t intended) {
+  auto produce_one = [&](int64_t intended, int64_t now = -1) {
     rec.intended++;
     if (!generate(intended)) return;
-    if (!send(intended)) {
+    if (!send(intended, now)) {
       have_pending = true;
       pending_intended = intended;
     }
@@ -268,7 +270,8 @@ void ProducerWorkload::run(Worker& w) {
       // As fast as the target accepts: records come from Lua in batches and
       // latency counts from the actual send.
       if (!w.generator) {
-        for (int i = 0; i < 256 && !have_pending && !broken; ++i) produce_one(clock.now_us());
+        int64_t now_us = clock.now_us();  // one reading per run, as below
+        for (int i = 0; i < 256 && !have_pending && !broken; ++i) produce_one(now_us, now_us);
       } else {
         for (int round = 0; round < 4 && !broken; ++round) {
           if (batch_pos == batch_len) {
@@ -283,10 +286,13 @@ void ProducerWorkload::run(Worker& w) {
             batch_pos = 0;
             batch_len = kBatch;
           }
+          // One clock reading serves the run: these records are intended when
+          // they can go, and go within microseconds of each other.
+          int64_t now_us = clock.now_us();
           while (batch_pos < batch_len) {
             const GeneratedRecord& r = batch[batch_pos];
             int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * spec_.max_threads;
-            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.value, -1, rseq);
+            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.bytes(), now_us, now_us, rseq);
             if (res == KafkaProducerDriver::SendResult::QueueFull) {
               rec.queue_full++;
               break;

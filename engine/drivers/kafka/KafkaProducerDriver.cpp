@@ -120,7 +120,7 @@ void KafkaProducerDriver::recover_from_fatal() {
 // no record goes unaccounted for.
 void KafkaProducerDriver::drop_in_flight() {
   rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  for (int i = 0; i < 50 && in_flight_ > 0; ++i) rd_kafka_poll(rk_.get(), 100);
+  for (int i = 0; i < 50 && in_flight_ > 0; ++i) poll_once(100);
   if (in_flight_ == 0) return;
   std::vector<bool> free(slots_.size(), false);
   for (uint32_t f : free_slots_) free[f] = true;
@@ -153,8 +153,8 @@ rd_kafka_topic_t* KafkaProducerDriver::topic_handle(const std::string& name) {
   return t;
 }
 
-KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& topic, const std::string* key, const std::string& value,
-                                                          int64_t intended_us, int64_t seq) {
+KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& topic, const std::string* key, std::string_view value,
+                                                          int64_t intended_us, int64_t now, int64_t seq) {
   if (fatal_) recover_from_fatal();
   if (free_slots_.empty()) return SendResult::QueueFull;
   rd_kafka_topic_t* t = topic_handle(topic);
@@ -163,8 +163,6 @@ KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& top
     return SendResult::Failed;
   }
   uint32_t slot = free_slots_.back();
-  int64_t now = clock_.now_us();
-  if (intended_us < 0) intended_us = now;  // max rate: intended when it can go
   slots_[slot] = Slot{intended_us, now, seq};
   int rc = rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()), value.size(),
                             key ? key->data() : nullptr, key ? key->size() : 0,
@@ -187,7 +185,8 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
   auto* d = static_cast<KafkaProducerDriver*>(opaque);
   auto slot = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(msg->_private));
   const Slot& s = d->slots_[slot];
-  int64_t now = d->clock_.now_us();
+  if (d->poll_now_us_ == 0 || d->flushing_) d->poll_now_us_ = d->clock_.now_us();
+  int64_t now = d->poll_now_us_;
   ProducerRecorder& r = d->recorder_;
   if (d->ledger_) {
     if (msg->err) d->ledger_->failed.add(static_cast<uint64_t>(s.seq));
@@ -206,14 +205,22 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
   --d->in_flight_;
 }
 
-void KafkaProducerDriver::poll(int timeout_ms) {
+void KafkaProducerDriver::poll_once(int timeout_ms) {
+  poll_now_us_ = 0;
   rd_kafka_poll(rk_.get(), timeout_ms);
+}
+
+void KafkaProducerDriver::poll(int timeout_ms) {
+  poll_once(timeout_ms);
   if (fatal_) recover_from_fatal();
   recorder_.in_flight = in_flight_;
 }
 
 int64_t KafkaProducerDriver::flush_and_purge(int timeout_ms) {
+  // rd_kafka_flush polls (and waits) inside: every delivery reads the clock.
+  flushing_ = true;
   if (!fatal_) rd_kafka_flush(rk_.get(), timeout_ms);
+  flushing_ = false;
   int64_t left = in_flight_;
   if (left > 0) drop_in_flight();
   recorder_.in_flight = in_flight_;

@@ -4,6 +4,7 @@
 // latencies, and records them into the thread's ProducerRecorder.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -25,9 +26,11 @@ class KafkaProducerDriver {
                                                              ProducerRecorder& recorder, AckLedger* ledger = nullptr);
   ~KafkaProducerDriver();
 
-  // `seq` is the record's sequence number, for the ledger. A negative
-  // `intended_us` means "now" (max rate), saving a second clock read.
-  SendResult send(const std::string& topic, const std::string* key, const std::string& value, int64_t intended_us, int64_t seq = 0);
+  // `seq` is the record's sequence number, for the ledger; `now_us` is the
+  // caller's clock reading (at max rate one serves a run of records, and is
+  // also their intended time). The value is copied before send returns.
+  SendResult send(const std::string& topic, const std::string* key, std::string_view value, int64_t intended_us, int64_t now_us,
+                  int64_t seq = 0);
   void poll(int timeout_ms);
   int64_t in_flight() const { return in_flight_; }
   // Waits up to timeout for outstanding deliveries; what is left is purged and
@@ -41,6 +44,7 @@ class KafkaProducerDriver {
   Status open();  // a handle from props_
   void recover_from_fatal();
   void drop_in_flight();
+  void poll_once(int timeout_ms);
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static int on_stats(rd_kafka_t* rk, char* json, size_t len, void* opaque);
@@ -62,6 +66,10 @@ class KafkaProducerDriver {
   std::vector<uint32_t> free_slots_;
   int64_t in_flight_ = 0;
   int64_t retries_seen_ = 0;
+  // The clock read by the first delivery report of a poll; the rest of that
+  // poll's reports are dispatched back to back, so they share it (0: unread).
+  int64_t poll_now_us_ = 0;
+  bool flushing_ = false;
   bool fatal_ = false;  // set by the error callback; the handle is replaced outside the callback
   std::map<std::string, std::string> props_;
   std::string last_error_;
