@@ -45,6 +45,8 @@ class LuaState {
   struct Allocator {
     size_t used = 0;
     size_t limit = 0;
+    lua_Alloc inner = nullptr;  // LuaJIT's own
+    void* inner_ud = nullptr;
   };
   std::unique_ptr<Allocator> alloc_;
   lua_State* L_ = nullptr;

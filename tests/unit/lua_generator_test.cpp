@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lua/LuaRecordGenerator.h"
+#include "lua/LuaState.h"
 #include "scenario/ScenarioLoader.h"
 
 using namespace kapture;
@@ -342,4 +343,23 @@ TEST_CASE("lua_error_to_error splits file, line and message") {
   CHECK(plain.where.file.empty());
   CHECK(plain.message == "no location here");
   CHECK(plain.kind == ErrorKind::Runtime);
+}
+
+TEST_CASE("a Lua state's memory limit stops a script that keeps allocating, and the state stays usable") {
+  LuaSandbox sandbox;
+  sandbox.memory_limit = 4u * 1024 * 1024;
+  LuaState lua(sandbox);
+  REQUIRE(lua.ok());
+  lua_State* L = lua.get();
+  const char* hog = "local t = {} for i = 1, 1e7 do t[i] = string.rep('x', 100) .. i end return #t";
+  REQUIRE(luaL_loadstring(L, hog) == 0);
+  Status st = lua.pcall(0, 1);
+  REQUIRE(st.has_value());
+  CHECK(contains(st->message, "not enough memory"));
+  // The garbage is collectable again, and small work still runs.
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  REQUIRE(luaL_loadstring(L, "return string.rep('y', 1000)") == 0);
+  REQUIRE_FALSE(lua.pcall(0, 1).has_value());
+  CHECK(lua_objlen(L, -1) == 1000);
+  lua_pop(L, 1);
 }
