@@ -1,12 +1,25 @@
 #include "workloads/JsonTopLevelScan.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 
 namespace kapture {
 namespace {
 
+// What the container skip stops at: 1 a quote, 2 an opening, 3 a closing bracket.
+constexpr auto kStructural = [] {
+  std::array<unsigned char, 256> t{};
+  t['"'] = 1;
+  t['{'] = t['['] = 2;
+  t['}'] = t[']'] = 3;
+  return t;
+}();
+
+// Most of a record's bytes are inside strings, so strings are searched with
+// memchr rather than walked byte by byte (the scan was a fifth of the ETL's
+// CPU when it did).
 struct Cursor {
   std::string_view s;
   size_t i = 0;
@@ -26,20 +39,21 @@ struct Cursor {
     if (i >= s.size() || s[i] != '"') return false;
     const char* p = s.data();
     const size_t n = s.size();
-    size_t j = i + 1;
-    const size_t start = j;
-    bool esc = false;
-    while (j < n && p[j] != '"') {
-      if (p[j] == '\\') {
-        esc = true;
-        ++j;
-      }
-      ++j;
+    const size_t start = i + 1;
+    size_t j = start;
+    for (;;) {
+      const void* q = j < n ? std::memchr(p + j, '"', n - j) : nullptr;
+      if (!q) return false;
+      size_t k = static_cast<size_t>(static_cast<const char*>(q) - p);
+      // A quote ends the string unless an odd run of backslashes precedes it.
+      size_t b = k;
+      while (b > start && p[b - 1] == '\\') --b;
+      j = k + 1;
+      if ((k - b) % 2 == 0) break;
     }
-    if (j >= n) return false;
-    if (escaped) *escaped = esc;
-    out = s.substr(start, j - start);
-    i = j + 1;
+    out = s.substr(start, j - 1 - start);
+    if (escaped) *escaped = std::memchr(out.data(), '\\', out.size()) != nullptr;
+    i = j;
     return true;
   }
   bool skip_value() {
@@ -50,22 +64,23 @@ struct Cursor {
       return string(v, nullptr);
     }
     if (s[i] == '{' || s[i] == '[') {
-      const char* p = s.data();
+      const auto* p = reinterpret_cast<const unsigned char*>(s.data());
       const size_t n = s.size();
       int depth = 0;
       while (i < n) {
-        char c = p[i];
-        if (c == '"') {
+        unsigned char kind = kStructural[p[i]];
+        if (kind == 0) {
+          ++i;
+          continue;
+        }
+        if (kind == 1) {
           std::string_view v;
           if (!string(v, nullptr)) return false;
           continue;
         }
         ++i;
-        if (c == '{' || c == '[') {
-          ++depth;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
-          return true;
-        }
+        if (kind == 2) ++depth;
+        else if (--depth == 0) return true;
       }
       return false;
     }

@@ -53,3 +53,14 @@ TEST_CASE("json scan: views of the wanted fields, escapes and odd spacing") {
   CHECK(scanned_number("12") == 12);
   CHECK(scanned_number("1.5").get<double>() == doctest::Approx(1.5));
 }
+
+TEST_CASE("json scan: escaped quotes and brackets inside nested strings do not end them") {
+  std::vector<ScannedField> f;
+  std::string rec = R"({"n":{"a":"q\"}{[","b":["\\",{"c":"x\\\"]}"}]},"long":")" + std::string(300, 'z') + R"(\"","id":"k"})";
+  REQUIRE(scan_top_level(rec, {"id"}, f));
+  CHECK(f[0].found);
+  CHECK(f[0].text == "k");
+  CHECK(nlohmann::json::parse(rec)["id"] == "k");  // the full parser agrees
+  // An unterminated string inside a nested object is not readable.
+  CHECK_FALSE(scan_top_level(R"({"n":{"a":"never closed}},"id":"k"})", {"id"}, f));
+}
