@@ -22,7 +22,10 @@
 #include "lua/LuaRecordGenerator.h"
 #include "plan/Plan.h"
 #include "report/EventLog.h"
+#include "report/JsonPath.h"
+#include "report/RunComparison.h"
 #include "report/RunReport.h"
+#include "report/SummaryFile.h"
 #include "scenario/ScenarioLoader.h"
 #include "slo/Verdict.h"
 #include "targets/EmbeddedTarget.h"
@@ -213,8 +216,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   auto finish = [&](const RunRecord& run) {
     Verdict verdict = judge(plan, run, metrics, lua_outcomes);
     ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters, etl_report, cluster};
-    if (auto err = write_summary_json((dir / "summary.json").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
-    if (auto err = write_timeseries_csv((dir / "timeseries.csv").string(), in)) std::fprintf(stderr, "%s\n", err->describe().c_str());
+    print_errors(write_results(dir.string(), in));
     std::string summary = format_console_summary(in, dir.string());
     if (opt.quiet) std::fprintf(stdout, "%s  (exit %d)\nresults: %s\n", verdict.headline.c_str(), verdict.exit_code, dir.c_str());
     else std::fputs(summary.c_str(), stdout);
@@ -400,25 +402,47 @@ int cmd_serve(const std::string& what, const Options& opt, SignalWatcher& signal
 }
 
 int cmd_report(const std::string& dir) {
-  std::ifstream in((fs::path(dir) / "summary.json").string());
-  if (!in) {
-    std::fprintf(stderr, "%s: no summary.json here\n", dir.c_str());
+  auto read = read_summary(dir);
+  if (!read) {
+    print_errors({read.error()});
     return kExitUsage;
   }
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s/summary.json: %s\n", dir.c_str(), e.what());
+  const nlohmann::json& j = read->summary;
+  std::printf("%s (seed %s, target %s)\n", json_string(j, {"scenario", "name"}).c_str(), j.value("seed", nlohmann::json()).dump().c_str(),
+              json_string(j, {"target"}).c_str());
+  if (const nlohmann::json* list = json_at(j, {"expectations"}); list && list->is_array())
+    for (const auto& e : *list)
+      std::printf("  %-5s %-52s %14s %16s\n", json_bool(e, {"pass"}) ? "PASS" : "FAIL", json_string(e, {"expect"}).c_str(),
+                  json_string(e, {"measured_text"}).c_str(), json_string(e, {"threshold_text"}).c_str());
+  std::printf("%s\n", json_string(j, {"verdict", "headline"}).c_str());
+  return static_cast<int>(json_number(j, {"verdict", "exit_code"}).value_or(kExitUsage));
+}
+
+// Key metrics of two runs side by side; exit 1 when one regressed beyond
+// the tolerance.
+int cmd_compare(const std::string& base_where, const std::string& now_where, const std::string& tolerance_text) {
+  auto tolerance = parse_tolerance(tolerance_text);
+  if (!tolerance) {
+    print_errors({tolerance.error()});
     return kExitUsage;
   }
-  std::printf("%s (seed %s, target %s)\n", j["scenario"]["name"].get<std::string>().c_str(), j["seed"].dump().c_str(),
-              j["target"].get<std::string>().c_str());
-  for (const auto& e : j["expectations"])
-    std::printf("  %-5s %-52s %14s %16s\n", e["pass"].get<bool>() ? "PASS" : "FAIL", e["expect"].get<std::string>().c_str(),
-                e["measured_text"].get<std::string>().c_str(), e["threshold_text"].get<std::string>().c_str());
-  std::printf("%s\n", j["verdict"]["headline"].get<std::string>().c_str());
-  return j["verdict"]["exit_code"].get<int>();
+  auto base = read_summary(base_where);
+  auto now = read_summary(now_where);
+  for (const auto* r : {&base, &now})
+    if (!*r) {
+      print_errors({r->error()});
+      return kExitUsage;
+    }
+  std::string base_name = json_string(base->summary, {"scenario", "name"}), now_name = json_string(now->summary, {"scenario", "name"});
+  if (base_name != now_name)
+    std::fprintf(stderr, "note: comparing different scenarios (%s and %s); only runs of the same one compare fairly\n", base_name.c_str(),
+                 now_name.c_str());
+  RunComparison c = compare_runs(extract_key_metrics(base->summary), extract_key_metrics(now->summary), *tolerance);
+  auto label = [](const SummaryFile& f) {
+    return f.path + " (" + json_string(f.summary, {"verdict", "headline"}) + ")";
+  };
+  std::fputs(format_comparison(c, label(*base), label(*now)).c_str(), stdout);
+  return c.regressed() ? kExitFailed : kExitPass;
 }
 
 }  // namespace
@@ -426,7 +450,7 @@ int cmd_report(const std::string& dir) {
 int main(int argc, char** argv) {
   // `kapture-engine SCENARIO` means `kapture-engine run SCENARIO`.
   std::vector<std::string> args(argv, argv + argc);
-  static const std::vector<std::string> commands = {"run", "validate", "plan", "serve", "report"};
+  static const std::vector<std::string> commands = {"run", "validate", "plan", "serve", "report", "compare"};
   if (args.size() > 1 && args[1][0] != '-' && std::find(commands.begin(), commands.end(), args[1]) == commands.end())
     args.insert(args.begin() + 1, "run");
 
@@ -442,10 +466,13 @@ int main(int argc, char** argv) {
   kapture-engine run scenarios/chaos-kafka.yaml --kafka 127.0.0.1:9092   (chaos steps are refused there)
   kapture-engine serve kafka-mock --brokers 3               a mock cluster for other tools
   kapture-engine serve kafka-local --brokers 3              real Kafka brokers (KRaft) for other tools
+  kapture-engine report results/chaos-kafka-20261125T150428Z   print a finished run's verdict again
+  kapture-engine compare results/base results/new --tolerance 5%   exit 1 if a key metric got >5% worse
 
 Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenario or usage;
 3 target unreachable or could not be set up; 4 the load generator could not keep the declared rate;
-130 interrupted (partial results are written).)");
+130 interrupted (partial results are written).
+compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input could not be read.)");
 
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("--target", opt.target, "where to run: embedded (default from the scenario), local, kubernetes");
@@ -478,6 +505,11 @@ Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenar
   std::string report_dir;
   auto* report = app.add_subcommand("report", "print a finished run's summary");
   report->add_option("results_dir", report_dir, "a run's results directory")->required();
+  std::string compare_base, compare_new, tolerance = "10%";
+  auto* compare = app.add_subcommand("compare", "compare two runs' key metrics; exit 1 if one regressed beyond the tolerance");
+  compare->add_option("base", compare_base, "the baseline: a results directory or its summary.json")->required();
+  compare->add_option("new", compare_new, "the run to judge: a results directory or its summary.json")->required();
+  compare->add_option("--tolerance", tolerance, "how much worse a metric may get before it counts as a regression (default 10%)");
 
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
@@ -497,5 +529,6 @@ Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenar
   if (*plan) return cmd_plan(opt);
   if (*serve) return cmd_serve(what, opt, signals);
   if (*report) return cmd_report(report_dir);
+  if (*compare) return cmd_compare(compare_base, compare_new, tolerance);
   return cmd_run(opt, signals);
 }

@@ -6,6 +6,8 @@
 
 #include "metrics/MetricCatalog.h"
 #include "report/EventLog.h"
+#include "report/JunitReport.h"
+#include "report/MarkdownSummary.h"
 
 namespace kapture {
 namespace {
@@ -55,6 +57,7 @@ nlohmann::json window_metrics(const MetricsStore& m, SecondWindow w) {
 nlohmann::json build_summary(const ReportInput& in) {
   const Scenario& s = *in.plan.scenario;
   nlohmann::json j;
+  j["schema_version"] = kSummarySchemaVersion;
   j["scenario"] = {{"name", s.name}, {"file", in.scenario_path}, {"description", s.description}};
   j["seed"] = in.plan.seed;
   j["target"] = in.plan.target;
@@ -128,11 +131,26 @@ nlohmann::json build_summary(const ReportInput& in) {
   return j;
 }
 
-Status write_summary_json(const std::string& path, const ReportInput& in) {
+Status write_text_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   if (!out) return runtime_error("cannot write " + path);
-  out << build_summary(in).dump(2) << "\n";
+  out << text;
+  out.close();
+  if (!out) return runtime_error("cannot write " + path);
   return std::nullopt;
+}
+
+std::vector<Error> write_results(const std::string& dir, const ReportInput& in) {
+  std::vector<Error> errors;
+  nlohmann::json summary = build_summary(in);
+  auto keep = [&](Status st) {
+    if (st) errors.push_back(*st);
+  };
+  keep(write_text_file(dir + "/summary.json", summary.dump(2) + "\n"));
+  keep(write_text_file(dir + "/junit.xml", junit_xml(summary)));
+  keep(write_text_file(dir + "/summary.md", summary_markdown(summary)));
+  keep(write_timeseries_csv(dir + "/timeseries.csv", in));
+  return errors;
 }
 
 Status write_timeseries_csv(const std::string& path, const ReportInput& in) {

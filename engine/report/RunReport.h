@@ -1,7 +1,9 @@
 #pragma once
-// Writes a run's results: summary.json, timeseries.csv, and the console
-// summary table. events.jsonl is written as the run goes (EventLog).
+// Writes a run's results: summary.json (schemas/results.schema.json),
+// junit.xml, summary.md, timeseries.csv, and the console summary table.
+// events.jsonl is written as the run goes (EventLog).
 #include <string>
+#include <vector>
 
 #include "etl/Ledger.h"
 #include "metrics/MetricsStore.h"
@@ -25,8 +27,16 @@ struct ReportInput {
   nlohmann::json cluster;  // the cluster the run started on (ClusterObserver::describe)
 };
 
+// summary.json's top-level schema_version: bump it (and the schema) when a
+// field is renamed or removed or changes meaning.
+inline constexpr int kSummarySchemaVersion = 1;
+
 nlohmann::json build_summary(const ReportInput& in);
-Status write_summary_json(const std::string& path, const ReportInput& in);
+Status write_text_file(const std::string& path, const std::string& text);
+// summary.json, junit.xml (JunitReport), summary.md (MarkdownSummary) and
+// timeseries.csv into dir; a file that cannot be written is an error, and
+// the others are still written.
+std::vector<Error> write_results(const std::string& dir, const ReportInput& in);
 Status write_timeseries_csv(const std::string& path, const ReportInput& in);
 std::string format_console_summary(const ReportInput& in, const std::string& results_dir);
 

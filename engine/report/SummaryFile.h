@@ -1,0 +1,20 @@
+#pragma once
+// Reads a finished run's summary.json back, for `report` and `compare`.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/Error.h"
+
+namespace kapture {
+
+struct SummaryFile {
+  std::string path;  // the summary.json that was read
+  nlohmann::json summary;
+};
+
+// `where` is a results directory or a summary.json. Errors (usage errors,
+// exit 2) name the file: missing, unreadable, not JSON, not a summary.
+Result<SummaryFile> read_summary(const std::string& where);
+
+}  // namespace kapture
