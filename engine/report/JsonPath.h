@@ -7,19 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace kapture {
+#include "drivers/JsonFields.h"  // json_at
 
-// The value at path (object keys), or nullptr.
-inline const nlohmann::json* json_at(const nlohmann::json& j, const std::vector<std::string>& path) {
-  const nlohmann::json* at = &j;
-  for (const auto& key : path) {
-    if (!at->is_object()) return nullptr;
-    auto it = at->find(key);
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  return at;
-}
+namespace kapture {
 
 inline std::optional<double> json_number(const nlohmann::json& j, const std::vector<std::string>& path) {
   const nlohmann::json* v = json_at(j, path);
