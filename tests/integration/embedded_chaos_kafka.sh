@@ -42,8 +42,8 @@ check "etl wrote every record and committed" test "$(json "$summary" "j['run']['
 check "etl end-to-end latency reported per phase" test "$(json "$summary" "j['phases'][1]['metrics']['histograms']['etl.latency']['count'] > 0")" = True
 
 acked=$(json "$summary" "j['run']['counters']['produce.acked']")
-failed=$(json "$summary" "j['run']['counters']['produce.failed']")
-check "nothing failed" test "$failed" = 0
+produce_failed=$(json "$summary" "j['run']['counters']['produce.failed']")
+check "nothing failed" test "$produce_failed" = 0
 
 # Read everything back. -e stops at the end of each partition.
 : >"$work/records"
