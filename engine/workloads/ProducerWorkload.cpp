@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -201,26 +202,26 @@ void ProducerWorkload::run(Worker& w) {
     }
     return true;
   };
-  // Returns false when the local queue is full (backpressure): the record
-  // stays pending and is retried first.
-  // `now` < 0: read the clock here.
-  auto send = [&](int64_t intended, int64_t now = -1) -> bool {
-    if (now < 0) now = clock.now_us();
-    auto r = driver.send(record.topic, record.has_key ? &record.key : nullptr, record.bytes(), intended, now, record_seq);
-    if (r == KafkaProducerDriver::SendResult::QueueFull) {
+  // Returns false when the local queue is full (backpressure): the caller
+  // keeps the record and offers it again first.
+  auto send = [&](const GeneratedRecord& r, int64_t rseq, int64_t intended, int64_t now) -> bool {
+    auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.bytes(), intended, now, rseq);
+    if (res == KafkaProducerDriver::SendResult::QueueFull) {
       rec.queue_full++;
       return false;
     }
-    if (r == KafkaProducerDriver::SendResult::Failed) {
+    if (res == KafkaProducerDriver::SendResult::Failed) {
       rec.failed++;
       spdlog::debug("workload {}: {}", spec_.name, driver.last_error());
     }
     return true;
   };
-  auto produce_one = [&](int64_t intended, int64_t now = -1) {
+  // `now`: the send time when the caller has a reading that serves (max
+  // rate); otherwise the clock is read after generating.
+  auto produce_one = [&](int64_t intended, std::optional<int64_t> now = std::nullopt) {
     rec.intended++;
     if (!generate(intended)) return;
-    if (!send(intended, now)) {
+    if (!send(record, record_seq, intended, now ? *now : clock.now_us())) {
       have_pending = true;
       pending_intended = intended;
     }
@@ -260,7 +261,7 @@ void ProducerWorkload::run(Worker& w) {
     int64_t now = clock.now_us();
     rec.roll(now);
     if (have_pending) {
-      if (!send(pending_intended)) {
+      if (!send(record, record_seq, pending_intended, now)) {
         driver.poll(1);
         continue;
       }
@@ -270,8 +271,8 @@ void ProducerWorkload::run(Worker& w) {
       // As fast as the target accepts: records come from Lua in batches and
       // latency counts from the actual send.
       if (!w.generator) {
-        int64_t now_us = clock.now_us();  // one reading per run, as below
-        for (int i = 0; i < 256 && !have_pending && !broken; ++i) produce_one(now_us, now_us);
+        // One clock reading serves the run, as below.
+        for (int i = 0; i < 256 && !have_pending && !broken; ++i) produce_one(now, now);
       } else {
         for (int round = 0; round < 4 && !broken; ++round) {
           if (batch_pos == batch_len) {
@@ -290,14 +291,8 @@ void ProducerWorkload::run(Worker& w) {
           // they can go, and go within microseconds of each other.
           int64_t now_us = clock.now_us();
           while (batch_pos < batch_len) {
-            const GeneratedRecord& r = batch[batch_pos];
             int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * spec_.max_threads;
-            auto res = driver.send(r.topic, r.has_key ? &r.key : nullptr, r.bytes(), now_us, now_us, rseq);
-            if (res == KafkaProducerDriver::SendResult::QueueFull) {
-              rec.queue_full++;
-              break;
-            }
-            if (res == KafkaProducerDriver::SendResult::Failed) rec.failed++;
+            if (!send(batch[batch_pos], rseq, now_us, now_us)) break;
             rec.intended++;  // at max rate a record is intended when it can go
             ++batch_pos;
           }

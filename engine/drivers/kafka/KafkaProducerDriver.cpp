@@ -185,7 +185,9 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
   auto* d = static_cast<KafkaProducerDriver*>(opaque);
   auto slot = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(msg->_private));
   const Slot& s = d->slots_[slot];
-  if (d->poll_now_us_ == 0 || d->flushing_) d->poll_now_us_ = d->clock_.now_us();
+  // Inside poll_once the reports come back to back and share one reading;
+  // anywhere else (rd_kafka_flush waits between its own polls) each reads.
+  if (!d->sharing_clock_ || d->poll_now_us_ == 0) d->poll_now_us_ = d->clock_.now_us();
   int64_t now = d->poll_now_us_;
   ProducerRecorder& r = d->recorder_;
   if (d->ledger_) {
@@ -207,7 +209,9 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
 
 void KafkaProducerDriver::poll_once(int timeout_ms) {
   poll_now_us_ = 0;
+  sharing_clock_ = true;
   rd_kafka_poll(rk_.get(), timeout_ms);
+  sharing_clock_ = false;
 }
 
 void KafkaProducerDriver::poll(int timeout_ms) {
@@ -217,10 +221,7 @@ void KafkaProducerDriver::poll(int timeout_ms) {
 }
 
 int64_t KafkaProducerDriver::flush_and_purge(int timeout_ms) {
-  // rd_kafka_flush polls (and waits) inside: every delivery reads the clock.
-  flushing_ = true;
   if (!fatal_) rd_kafka_flush(rk_.get(), timeout_ms);
-  flushing_ = false;
   int64_t left = in_flight_;
   if (left > 0) drop_in_flight();
   recorder_.in_flight = in_flight_;

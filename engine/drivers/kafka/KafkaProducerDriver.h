@@ -44,7 +44,7 @@ class KafkaProducerDriver {
   Status open();  // a handle from props_
   void recover_from_fatal();
   void drop_in_flight();
-  void poll_once(int timeout_ms);
+  void poll_once(int timeout_ms);  // rd_kafka_poll with the deliveries sharing one clock reading
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static int on_stats(rd_kafka_t* rk, char* json, size_t len, void* opaque);
@@ -66,10 +66,10 @@ class KafkaProducerDriver {
   std::vector<uint32_t> free_slots_;
   int64_t in_flight_ = 0;
   int64_t retries_seen_ = 0;
-  // The clock read by the first delivery report of a poll; the rest of that
-  // poll's reports are dispatched back to back, so they share it (0: unread).
-  int64_t poll_now_us_ = 0;
-  bool flushing_ = false;
+  // Within one poll_once, the clock read by the first delivery report; the
+  // rest of that poll's reports are dispatched back to back and share it.
+  int64_t poll_now_us_ = 0;  // 0: not read yet
+  bool sharing_clock_ = false;
   bool fatal_ = false;  // set by the error callback; the handle is replaced outside the callback
   std::map<std::string, std::string> props_;
   std::string last_error_;
