@@ -5,33 +5,31 @@
 
 #include "report/JsonPath.h"
 #include "report/RunComparison.h"
+#include "slo/Verdict.h"
 
 namespace kapture {
 namespace {
 
-// Text in a table cell: no line breaks, pipes escaped, no HTML.
-std::string cell(const std::string& text) {
+// Text kept inside one table cell: no line breaks, pipes escaped, and (for
+// prose, not code spans) no HTML.
+std::string in_cell(const std::string& text, bool html_escape) {
   std::string out;
   for (char ch : text) {
     if (ch == '|') out += "\\|";
-    else if (ch == '<') out += "&lt;";
+    else if (ch == '<' && html_escape) out += "&lt;";
     else if (ch == '\n' || ch == '\r') out += ' ';
     else out += ch;
   }
   return out;
 }
 
+std::string cell(const std::string& text) { return in_cell(text, true); }
+
 // Code in a table cell (GFM unescapes \| inside code spans in tables).
 std::string code(const std::string& text) {
-  std::string body;
-  for (char ch : text) {
-    if (ch == '|') body += "\\|";
-    else if (ch == '\n' || ch == '\r') body += ' ';
-    else body += ch;
-  }
-  std::string fence = body.find('`') == std::string::npos ? "`" : "`` ";
-  std::string close = fence == "`" ? "`" : " ``";
-  return fence + body + close;
+  std::string body = in_cell(text, false);
+  if (body.find('`') == std::string::npos) return "`" + body + "`";
+  return "`` " + body + " ``";
 }
 
 std::string fmt(const char* format, double v) {
@@ -40,15 +38,9 @@ std::string fmt(const char* format, double v) {
   return buf;
 }
 
-std::string count(const nlohmann::json& j, const std::vector<std::string>& path) {
-  auto v = json_number(j, path);
-  return v ? fmt("%.0f", *v) : "-";
-}
+std::string count(const nlohmann::json& j, const std::vector<std::string>& path) { return format_value(json_number(j, path), ""); }
 
-std::string ms(const nlohmann::json& j, const std::vector<std::string>& path) {
-  auto v = json_number(j, path);
-  return v ? fmt("%.2fms", *v) : "-";
-}
+std::string ms(const nlohmann::json& j, const std::vector<std::string>& path) { return format_value(json_number(j, path), "ms"); }
 
 void expectations(std::ostringstream& o, const nlohmann::json& s) {
   const nlohmann::json* list = json_at(s, {"expectations"});
@@ -69,7 +61,7 @@ void expectations(std::ostringstream& o, const nlohmann::json& s) {
 void key_metrics(std::ostringstream& o, const nlohmann::json& s) {
   const nlohmann::json& run = json_at(s, {"run"}) ? *json_at(s, {"run"}) : s;
   o << "## Key metrics\n\n| metric | value |\n|---|---|\n";
-  if (auto acked = timeline_throughput(s)) o << "| throughput (acknowledged, over the timeline) | " << fmt("%.1f/s", *acked) << " |\n";
+  if (auto acked = timeline_throughput(s)) o << "| throughput (acknowledged, over the timeline) | " << format_value(acked, "/s") << " |\n";
   o << "| produce sent / acked / failed | " << count(run, {"counters", "produce.sent"}) << " / " << count(run, {"counters", "produce.acked"})
     << " / " << count(run, {"counters", "produce.failed"}) << " |\n";
   if (json_number(run, {"latency", "count"}).value_or(0) > 0)
@@ -138,7 +130,7 @@ std::string summary_markdown(const nlohmann::json& s) {
   std::ostringstream o;
   std::string name = json_string(s, {"scenario", "name"}, "scenario");
   bool passed = json_bool(s, {"verdict", "passed"});
-  int exit_code = static_cast<int>(json_number(s, {"verdict", "exit_code"}).value_or(2));
+  int exit_code = static_cast<int>(json_number(s, {"verdict", "exit_code"}).value_or(kExitUsage));
   o << "# " << (passed ? "PASS" : "FAIL") << ": " << cell(name) << "\n\n";
   o << "**" << cell(json_string(s, {"verdict", "headline"})) << "** (exit " << exit_code << ")\n\n";
   o << "| | |\n|---|---|\n";

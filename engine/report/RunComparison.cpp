@@ -1,5 +1,6 @@
 #include "report/RunComparison.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -10,47 +11,12 @@
 namespace kapture {
 namespace {
 
-// A key metric counts only when its guard holds: latencies when something
-// was measured, ETL counters when the run had an ETL, the ledger when it was
-// checked (an unchecked ledger's zeros are not measurements).
-struct Guarded {
-  KeyMetric metric;
-  std::vector<std::string> guard;  // empty: always
-};
-
-const std::vector<Guarded>& guarded_metrics() {
-  static const std::vector<Guarded> all = {
-      {{"throughput (acked)", "/s", Better::Higher, {}}, {}},  // timeline_throughput
-      {{"produce.acked", "", Better::Higher, {"run", "counters", "produce.acked"}}, {}},
-      {{"produce.latency p50", "ms", Better::Lower, {"run", "latency", "p50_ms"}}, {"run", "latency", "count"}},
-      {{"produce.latency p99", "ms", Better::Lower, {"run", "latency", "p99_ms"}}, {"run", "latency", "count"}},
-      {{"produce.latency p99.9", "ms", Better::Lower, {"run", "latency", "p99_9_ms"}}, {"run", "latency", "count"}},
-      {{"produce.failed", "", Better::Lower, {"run", "counters", "produce.failed"}}, {}},
-      {{"produce.dropped", "", Better::Lower, {"run", "counters", "produce.dropped"}}, {}},
-      {{"etl.latency p99", "ms", Better::Lower, {"run", "histograms", "etl.latency", "p99_ms"}}, {}},
-      {{"etl.sink_errors", "", Better::Lower, {"run", "counters", "etl.sink_errors"}}, {"etl"}},
-      {{"etl.dead_letter", "", Better::Lower, {"run", "counters", "etl.dead_letter"}}, {"etl"}},
-      {{"ledger.lost", "", Better::Lower, {"ledger", "lost"}}, {"ledger", "checked"}},
-      {{"ledger.duplicates", "", Better::Lower, {"ledger", "duplicates"}}, {"ledger", "checked"}},
-  };
-  return all;
-}
-
 bool truthy(const nlohmann::json* j) {
   if (!j) return false;
   if (j->is_boolean()) return j->get<bool>();
   if (j->is_number()) return j->get<double>() != 0;
   if (j->is_object() || j->is_array()) return !j->empty();
   return !j->is_null();
-}
-
-std::string format_value(std::optional<double> v, const std::string& unit) {
-  if (!v) return "-";
-  char buf[64];
-  if (unit == "ms") std::snprintf(buf, sizeof buf, "%.2fms", *v);
-  else if (unit == "/s") std::snprintf(buf, sizeof buf, "%.1f/s", *v);
-  else std::snprintf(buf, sizeof buf, "%.0f", *v);
-  return buf;
 }
 
 std::string format_change(const MetricComparison& m) {
@@ -73,13 +39,29 @@ const char* change_word(Change c) {
 
 }  // namespace
 
+// A key metric counts only when its guard holds: latencies when something
+// was measured, ETL counters when the run had an ETL, the ledger when it was
+// checked (an unchecked ledger's zeros are not measurements).
 const std::vector<KeyMetric>& key_metrics() {
-  static const std::vector<KeyMetric> all = [] {
-    std::vector<KeyMetric> out;
-    for (const auto& g : guarded_metrics()) out.push_back(g.metric);
-    return out;
-  }();
+  static const std::vector<KeyMetric> all = {
+      {"throughput (acked)", "/s", Better::Higher, {}, {}},  // timeline_throughput
+      {"produce.acked", "", Better::Higher, {"run", "counters", "produce.acked"}, {}},
+      {"produce.latency p50", "ms", Better::Lower, {"run", "latency", "p50_ms"}, {"run", "latency", "count"}},
+      {"produce.latency p99", "ms", Better::Lower, {"run", "latency", "p99_ms"}, {"run", "latency", "count"}},
+      {"produce.latency p99.9", "ms", Better::Lower, {"run", "latency", "p99_9_ms"}, {"run", "latency", "count"}},
+      {"produce.failed", "", Better::Lower, {"run", "counters", "produce.failed"}, {}},
+      {"produce.dropped", "", Better::Lower, {"run", "counters", "produce.dropped"}, {}},
+      {"etl.latency p99", "ms", Better::Lower, {"run", "histograms", "etl.latency", "p99_ms"}, {}},
+      {"etl.sink_errors", "", Better::Lower, {"run", "counters", "etl.sink_errors"}, {"etl"}},
+      {"etl.dead_letter", "", Better::Lower, {"run", "counters", "etl.dead_letter"}, {"etl"}},
+      {"ledger.lost", "", Better::Lower, {"ledger", "lost"}, {"ledger", "checked"}},
+      {"ledger.duplicates", "", Better::Lower, {"ledger", "duplicates"}, {"ledger", "checked"}},
+  };
   return all;
+}
+
+int RunComparison::regressions() const {
+  return static_cast<int>(std::count_if(metrics.begin(), metrics.end(), [](const MetricComparison& m) { return m.change == Change::Worse; }));
 }
 
 std::optional<double> timeline_throughput(const nlohmann::json& summary) {
@@ -101,11 +83,11 @@ std::optional<double> timeline_throughput(const nlohmann::json& summary) {
 RunMetrics extract_key_metrics(const nlohmann::json& summary) {
   RunMetrics out;
   if (auto t = timeline_throughput(summary)) out["throughput (acked)"] = *t;
-  for (const auto& g : guarded_metrics()) {
-    if (g.metric.path.empty()) continue;
-    if (!g.guard.empty() && !truthy(json_at(summary, g.guard))) continue;
-    const nlohmann::json* v = json_at(summary, g.metric.path);
-    if (v && v->is_number()) out[g.metric.name] = v->get<double>();
+  for (const auto& k : key_metrics()) {
+    if (k.path.empty()) continue;
+    if (!k.guard.empty() && !truthy(json_at(summary, k.guard))) continue;
+    const nlohmann::json* v = json_at(summary, k.path);
+    if (v && v->is_number()) out[k.name] = v->get<double>();
   }
   return out;
 }
@@ -135,10 +117,18 @@ RunComparison compare_runs(const RunMetrics& base, const RunMetrics& now, double
       // From zero no percentage exists: any move counts.
       m.change = worse > 0 ? Change::Worse : worse < 0 ? Change::Better : Change::Same;
     }
-    if (m.change == Change::Worse) ++c.regressions;
     c.metrics.push_back(m);
   }
   return c;
+}
+
+std::string format_value(std::optional<double> v, const std::string& unit) {
+  if (!v) return "-";
+  char buf[64];
+  if (unit == "ms") std::snprintf(buf, sizeof buf, "%.2fms", *v);
+  else if (unit == "/s") std::snprintf(buf, sizeof buf, "%.1f/s", *v);
+  else std::snprintf(buf, sizeof buf, "%.0f", *v);
+  return buf;
 }
 
 Result<double> parse_tolerance(const std::string& text) {
@@ -166,7 +156,7 @@ std::string format_comparison(const RunComparison& c, const std::string& base_la
   }
   std::snprintf(buf, sizeof buf, "%.4g%%", c.tolerance_pct);
   if (c.regressed())
-    o << "\nREGRESSED: " << c.regressions << " key metric(s) worse by more than " << buf << "  (exit 1)\n";
+    o << "\nREGRESSED: " << c.regressions() << " key metric(s) worse by more than " << buf << "  (exit 1)\n";
   else
     o << "\nOK: no key metric worse by more than " << buf << "  (exit 0)\n";
   return o.str();

@@ -19,7 +19,8 @@ struct KeyMetric {
   std::string name;  // "produce.latency p99"
   std::string unit;  // "ms", "/s", "" for counts
   Better better;
-  std::vector<std::string> path;  // where summary.json has it
+  std::vector<std::string> path;   // where summary.json has it (empty: derived, see timeline_throughput)
+  std::vector<std::string> guard;  // counted only when this is truthy (empty: always), e.g. a checked ledger
 };
 
 // The metrics compare looks at, in the order it prints them.
@@ -56,8 +57,8 @@ struct MetricComparison {
 struct RunComparison {
   double tolerance_pct = 10;
   std::vector<MetricComparison> metrics;
-  int regressions = 0;
-  bool regressed() const { return regressions > 0; }
+  int regressions() const;
+  bool regressed() const { return regressions() > 0; }
 };
 
 // A metric regressed when it moved more than tolerance_pct percent in its
@@ -66,6 +67,10 @@ RunComparison compare_runs(const RunMetrics& base, const RunMetrics& now, double
 
 // "10%", "10" or "2.5%" -> 10, 10, 2.5. Negative or unparsable: a usage error.
 Result<double> parse_tolerance(const std::string& text);
+
+// A key metric's value as the tables show it: "12.34ms", "1500.0/s", "42"
+// by unit ("ms", "/s", ""); "-" when absent.
+std::string format_value(std::optional<double> v, const std::string& unit);
 
 // The side-by-side table and a verdict line.
 std::string format_comparison(const RunComparison& c, const std::string& base_label, const std::string& now_label);

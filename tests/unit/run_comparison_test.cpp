@@ -71,7 +71,7 @@ TEST_CASE("compare: throughput is acknowledged records over the phases that ran,
 TEST_CASE("compare: a latency up 50% with a 10% tolerance is a regression") {
   RunComparison c = compare(summary(2000, 5, 20, 0), summary(2000, 5, 30, 0));
   CHECK(c.regressed());
-  CHECK(c.regressions == 1);
+  CHECK(c.regressions() == 1);
   const auto& p99 = find(c, "produce.latency p99");
   CHECK(p99.change == Change::Worse);
   REQUIRE(p99.change_pct);
