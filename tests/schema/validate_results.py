@@ -16,7 +16,6 @@ Exit status: 0 when everything passed, 1 otherwise.
 """
 
 import copy
-import json
 import os
 import sys
 
@@ -25,20 +24,9 @@ try:
 except ImportError as exc:  # pragma: no cover
     sys.exit(f"error: {exc}; run `apt-get install -y python3-jsonschema` and use /usr/bin/python3")
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from schema_check import ROOT, check_document, fmt_path, load_json, load_validator
+
 SCHEMA_PATH = os.path.join(ROOT, "schemas", "results.schema.json")
-
-
-def fmt_path(path):
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<root>"
-
-
-def load_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 # (description, change to a valid summary, path where the violation must be reported)
@@ -63,14 +51,9 @@ def main(argv):
         print("usage: validate_results.py RESULTS_DIR_OR_SUMMARY_JSON ...")
         return 1
     passed = failed = 0
-    schema = load_json(SCHEMA_PATH)
-    validator_cls = jsonschema.validators.validator_for(schema)
-    try:
-        validator_cls.check_schema(schema)
-    except jsonschema.exceptions.SchemaError as exc:
-        print(f"FAIL {os.path.relpath(SCHEMA_PATH, ROOT)}: not a valid {validator_cls.__name__} schema: {exc.message}")
+    validator = load_validator(SCHEMA_PATH)
+    if validator is None:
         return 1
-    validator = validator_cls(schema)
 
     first = None
     for arg in argv:
@@ -81,16 +64,11 @@ def main(argv):
             print(f"FAIL {path}: {exc}")
             failed += 1
             continue
-        errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
-        if errors:
-            failed += 1
-            print(f"FAIL {path}: {len(errors)} violation(s)")
-            for err in errors:
-                print(f"  {fmt_path(err.absolute_path)}: {err.message}")
-        else:
+        if check_document(validator, path, doc):
             passed += 1
-            print(f"ok   {path}")
             first = first or doc
+        else:
+            failed += 1
 
     if first is not None:
         for desc, change, where in BROKEN:

@@ -20,7 +20,6 @@ Exit status: 0 when everything passed, 1 otherwise.
 
 import copy
 import glob
-import json
 import os
 import sys
 
@@ -31,42 +30,11 @@ except ImportError as exc:  # pragma: no cover
     sys.exit(f"error: {exc}; run `apt-get install -y python3-jsonschema python3-yaml` "
              "and use /usr/bin/python3")
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from schema_check import ROOT, check_document, describe, fmt_path, leaf_errors, load_validator
+
 SCHEMA_PATH = os.path.join(ROOT, "schemas", "scenario.schema.json")
 # Checked when no files are given; fixtures named bad* are deliberately invalid.
 DEFAULT_FILES = ["scenarios/*.yaml", "bench/*.yaml", "tests/integration/fixtures/*.yaml"]
-
-
-def fmt_path(path):
-    """JSON path as `timeline[3].steps[0].delay` ('<root>' for the document)."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<root>"
-
-
-def leaf_errors(error):
-    """The error plus, for oneOf/anyOf failures, the sub-errors behind it."""
-    yield error
-    for sub in error.context or ():
-        yield from leaf_errors(sub)
-
-
-def describe(error):
-    msg = f"{fmt_path(error.absolute_path)}: {error.message}"
-    if error.context:
-        # For oneOf/anyOf failures, show why the alternatives of the right
-        # shape failed (skip "is not of type" noise from the other shapes).
-        leaves = [e for sub in error.context for e in leaf_errors(sub)
-                  if e.validator not in ("oneOf", "anyOf", "type")]
-        seen = []
-        for leaf in leaves or list(error.context):
-            line = f"{fmt_path(leaf.absolute_path)}: {leaf.message}"
-            if line not in seen:
-                seen.append(line)
-        for line in seen[:4]:
-            msg += f"\n      alternative failed: {line}"
-    return msg
 
 
 def load_yaml(path):
@@ -360,15 +328,9 @@ VALID = [
 def main(argv):
     passed = failed = 0
 
-    schema = load_json(SCHEMA_PATH)
-    validator_cls = jsonschema.validators.validator_for(schema)
-    try:
-        validator_cls.check_schema(schema)
-    except jsonschema.exceptions.SchemaError as exc:
-        print(f"FAIL {os.path.relpath(SCHEMA_PATH, ROOT)}: not a valid {validator_cls.__name__} schema: "
-              f"{exc.message}")
+    validator = load_validator(SCHEMA_PATH)
+    if validator is None:
         return 1
-    validator = validator_cls(schema)
 
     if argv:
         files = [(path, path) for path in argv]
@@ -388,15 +350,10 @@ def main(argv):
             print(f"FAIL {name}: {exc}")
             failed += 1
             continue
-        errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
-        if errors:
-            failed += 1
-            print(f"FAIL {name}: {len(errors)} violation(s)")
-            for err in errors:
-                print(f"  {name}: {describe(err)}")
-        else:
+        if check_document(validator, name, doc):
             passed += 1
-            print(f"ok   {name}")
+        else:
+            failed += 1
 
     for desc, doc in VALID:
         errors = list(validator.iter_errors(doc))
@@ -427,10 +384,6 @@ def main(argv):
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
-
-def load_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 if __name__ == "__main__":
