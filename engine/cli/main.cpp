@@ -31,7 +31,9 @@
 #include "targets/EmbeddedTarget.h"
 #include "targets/LocalKafkaTarget.h"
 #include "targets/Target.h"
+#include "slo/PrometheusExpectations.h"
 #include "timeline/TimelineExecutor.h"
+#include "metrics/MetricsEndpoint.h"
 #include "workloads/ProducerWorkload.h"
 
 namespace fs = std::filesystem;
@@ -53,6 +55,8 @@ struct Options {
   bool verbose = false;
   bool keep_cluster = false;
   int drain_s = 10;
+  std::string metrics_addr;
+  std::string prometheus;  // --prometheus: for prometheus expectations
   int brokers = 3;
 };
 
@@ -139,6 +143,10 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
       }
     }
   }
+  for (const auto& ex : p.scenario.expectations) {
+    if (ex.prometheus && ex.prometheus->url.empty() && p.scenario.prometheus_url.empty() && opt.prometheus.empty())
+      errors.push_back(usage_error("a prometheus expectation needs a server: topology.prometheus.url, 'url' on the item, or --prometheus URL", ex.where));
+  }
   if (!errors.empty()) return std::nullopt;
   return p;
 }
@@ -203,6 +211,21 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   std::ofstream((dir / "plan.json").string()) << plan_to_json(plan).dump(2) << "\n";
 
   MetricsStore metrics;
+  // Live /metrics (--metrics-addr), up until cmd_run returns: a scrape after
+  // the results are written sees the run's end state.
+  LiveStatus live;
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  if (!opt.metrics_addr.empty()) {
+    auto started = MetricsEndpoint::start(opt.metrics_addr, metrics, live);
+    if (!started) {
+      print_errors({started.error()});
+      fs::remove_all(dir, ec);  // nothing ran: no results to keep
+      return kExitUsage;
+    }
+    endpoint = std::move(*started);
+    // Even with --quiet: with port 0 this is the only way to learn the port.
+    std::fprintf(stderr, "metrics: %s\n", endpoint->url().c_str());
+  }
   std::optional<RunClock> clock;
   clock.emplace();
   EventLog events((dir / "events.jsonl").string(), *clock);
@@ -214,7 +237,12 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   nlohmann::json etl_report;
   nlohmann::json cluster;
   auto finish = [&](const RunRecord& run) {
-    Verdict verdict = judge(plan, run, metrics, lua_outcomes);
+    // Prometheus expectations: each query once, at the run's end (wall clock).
+    std::map<size_t, ExpectationResult> prometheus;
+    if (!run.interrupted)
+      prometheus = check_prometheus_expectations(scenario, opt.prometheus.empty() ? scenario.prometheus_url : opt.prometheus,
+                                                 static_cast<double>(run.start_wall_ms + run.end_us / 1000) / 1000.0);
+    Verdict verdict = judge(plan, run, metrics, lua_outcomes, prometheus);
     ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters, etl_report, cluster};
     print_errors(write_results(dir.string(), in));
     std::string summary = format_console_summary(in, dir.string());
@@ -274,6 +302,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   ExecutorOptions eo;
   eo.quiet = opt.quiet;
   eo.drain_ms = opt.drain_s * 1000;
+  eo.live = &live;
   // Leadership, ISR and recovery times as the run goes, on every target.
   ClusterObserver observer(metrics, events, *clock);
   if (auto err = observer.start(target.kafka_bootstrap(), target.kafka_properties())) spdlog::warn("cluster observer: {}", err->describe());
@@ -415,6 +444,13 @@ int cmd_report(const std::string& dir) {
       std::printf("  %-5s %-52s %14s %16s\n", json_bool(e, {"pass"}) ? "PASS" : "FAIL", json_string(e, {"expect"}).c_str(),
                   json_string(e, {"measured_text"}).c_str(), json_string(e, {"threshold_text"}).c_str());
   std::printf("%s\n", json_string(j, {"verdict", "headline"}).c_str());
+  // report.html is rendered from the directory's files alone, so this is the
+  // page `run` wrote (or would have, for a run from before it existed). A
+  // failure is printed like `run` prints write failures; the exit code stays the run's.
+  std::string results_dir = fs::path(read->path).parent_path().string();
+  if (results_dir.empty()) results_dir = ".";
+  if (Status st = write_html_report(results_dir)) print_errors({*st});
+  else std::printf("report: %s\n", (fs::path(results_dir) / "report.html").c_str());
   return static_cast<int>(json_number(j, {"verdict", "exit_code"}).value_or(kExitUsage));
 }
 
@@ -490,6 +526,8 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   run->add_option("--results", opt.results, "results directory (default results/)");
   run->add_flag("--keep-cluster", opt.keep_cluster, "keep the embedded cluster up after the run until SIGINT/SIGTERM");
   run->add_option("--drain", opt.drain_s, "seconds to wait for outstanding deliveries at the end (default 10)");
+  run->add_option("--prometheus", opt.prometheus, "the Prometheus (http://HOST:PORT) that prometheus expectations query, instead of topology.prometheus.url");
+  run->add_option("--metrics-addr", opt.metrics_addr, "serve Prometheus metrics at http://HOST:PORT/metrics during the run (port 0: any)");
   add_common(run);
   auto* validate = app.add_subcommand("validate", "check scenario files without running them");
   validate->add_option("scenario", opt.scenarios, "scenario files")->required();
@@ -503,7 +541,7 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   serve->add_option("--brokers", opt.brokers, "number of brokers (default 3)");
   serve->add_option("--scenario", opt.scenarios, "create this scenario's topics");
   std::string report_dir;
-  auto* report = app.add_subcommand("report", "print a finished run's summary");
+  auto* report = app.add_subcommand("report", "print a finished run's summary and re-render its report.html");
   report->add_option("results_dir", report_dir, "a run's results directory")->required();
   std::string compare_base, compare_new, tolerance = "10%";
   auto* compare = app.add_subcommand("compare", "compare two runs' key metrics; exit 1 if one regressed beyond the tolerance");

@@ -59,6 +59,8 @@ const std::vector<MetricInfo>& metric_catalog() {
        "producers replaced after a fatal client error (their unacknowledged records count as failed)"},
       {"produce.client_errors", MetricKind::Counter, MetricUnit::Count,
        "errors the Kafka client reported (broker connections lost, all brokers down, ...)"},
+      {"engine.cpu_percent", MetricKind::Gauge, MetricUnit::Count, "the engine process's CPU use in the last second (100 = one core)"},
+      {"engine.rss_bytes", MetricKind::Gauge, MetricUnit::Bytes, "the engine process's resident memory"},
   };
   return catalog;
 }
@@ -68,6 +70,12 @@ std::optional<MetricInfo> find_metric(std::string_view name) {
     if (m.name == name) return m;
   }
   return std::nullopt;
+}
+
+std::vector<std::string_view> metric_label_names(std::string_view name) {
+  // Recorded per topic by the producers' delivery reports.
+  if (name == "produce.latency" || name == "produce.acked" || name == "produce.failed" || name == "produce.bytes") return {"topic"};
+  return {};
 }
 
 }  // namespace kapture

@@ -20,5 +20,8 @@ struct MetricInfo {
 
 const std::vector<MetricInfo>& metric_catalog();
 std::optional<MetricInfo> find_metric(std::string_view name);
+// The labels a metric's series carry besides the unlabelled total
+// (produce.latency{topic="bps.texas"}), for expectations' label filters.
+std::vector<std::string_view> metric_label_names(std::string_view name);
 
 }  // namespace kapture

@@ -25,6 +25,7 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
     p.nominal_start_us = t;
     p.duration_us = ph.duration_us;
     for (const auto& u : ph.until) p.until.push_back(&u);
+    if (ph.benchmark) p.benchmark = &*ph.benchmark;
     for (const auto& [name, load] : ph.loads) current[name] = load;
     p.loads = current;
     // A ramp ends at its `to` rate; the next phase that does not name the
@@ -58,6 +59,7 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
         inj.action.rate = step.rate;
         inj.action.threads = step.threads;
         inj.where = step.where;
+        inj.step_name = step.name;
         if (!chaos_verb_takes_broker(step.verb) || step.broker.kind != BrokerChoice::Kind::Random) {
           p.injections.push_back(inj);
           continue;

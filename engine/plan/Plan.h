@@ -18,6 +18,7 @@ struct PlannedInjection {
   int64_t for_us = 0;
   ChaosAction action;
   SourceLocation where;   // the step that asked for it
+  std::string step_name;  // the step's `name`, if it has one
 };
 
 struct PlannedPhase {
@@ -27,6 +28,7 @@ struct PlannedPhase {
   std::vector<const SloExpression*> until;  // all must hold; empty: runs its duration
   std::map<std::string, LoadSpec> loads;  // every workload, carried over when a phase does not name it
   std::vector<PlannedInjection> injections;
+  const BenchmarkSpec* benchmark = nullptr;  // a benchmark phase
 };
 
 struct Plan {

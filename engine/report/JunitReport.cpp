@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "report/JsonPath.h"
+#include "report/SummaryFile.h"
 #include "slo/Verdict.h"
 
 namespace kapture {
@@ -46,8 +47,10 @@ void property(std::ostringstream& o, const std::string& name, const std::string&
 std::string failure_message(const nlohmann::json& e, bool no_data) {
   std::string measured = json_string(e, {"measured_text"});
   if (json_bool(e, {"lua"})) return measured.empty() ? "the Lua expectation returned false" : measured;
-  if (no_data) return "no data: nothing was measured for it, threshold " + json_string(e, {"threshold_text"});
-  return "measured " + measured + ", threshold " + json_string(e, {"threshold_text"});
+  std::string note = json_string(e, {"note"});
+  if (!note.empty()) note = " (" + note + ")";
+  if (no_data) return "no data: nothing was measured for it, threshold " + json_string(e, {"threshold_text"}) + note;
+  return "measured " + measured + ", threshold " + json_string(e, {"threshold_text"}) + note;
 }
 
 }  // namespace
@@ -74,8 +77,7 @@ std::string junit_xml(const nlohmann::json& summary) {
         cases << "/>\n";
         continue;
       }
-      const nlohmann::json* measured = json_at(e, {"measured"});
-      bool no_data = measured ? measured->is_null() : json_string(e, {"measured_text"}) == "no data";
+      bool no_data = expectation_no_data(e);
       if (no_data && ended_early) {
         ++c.skipped;
         cases << ">\n      <skipped message=\"" << xml_escape("not evaluated: the run ended early (" + headline + ")") << "\"/>\n";

@@ -6,6 +6,7 @@
 
 #include "metrics/MetricCatalog.h"
 #include "report/EventLog.h"
+#include "report/HtmlReport.h"
 #include "report/JunitReport.h"
 #include "report/MarkdownSummary.h"
 
@@ -92,7 +93,21 @@ nlohmann::json build_summary(const ReportInput& in) {
                          {"start_s", i.start_us / 1e6}, {"undone", i.end_us >= 0 && i.error.find("undo failed") == std::string::npos}};
     if (i.end_us >= 0) ij["end_s"] = i.end_us / 1e6;
     if (!i.error.empty()) ij["error"] = i.error;
+    if (!i.step.empty()) ij["step"] = i.step;
     j["chaos"].push_back(ij);
+  }
+  for (const auto& b : in.run.benchmarks) {
+    nlohmann::json bj = {{"phase", b.phase}, {"workload", b.workload}, {"stopped_because", b.stopped_because}, {"steps", nlohmann::json::array()}};
+    for (const auto& st : b.steps)
+      bj["steps"].push_back({{"target_per_s", st.target}, {"achieved_per_s", st.achieved}, {"from_s", st.from_s}, {"to_s", st.to_s},
+                             {"p50_ms", st.p50_us / 1000}, {"p99_ms", st.p99_us / 1000}, {"failed", st.failed}, {"broken", st.broken}});
+    if (b.knee >= 0) {
+      const BenchmarkStep& k = b.steps[static_cast<size_t>(b.knee)];
+      bj["knee"] = {{"target_per_s", k.target}, {"achieved_per_s", k.achieved}, {"p99_ms", k.p99_us / 1000}};
+    } else {
+      bj["knee"] = nullptr;
+    }
+    j["benchmarks"].push_back(bj);
   }
   if (in.ledger) {
     const LedgerReport& l = *in.ledger;
@@ -113,6 +128,9 @@ nlohmann::json build_summary(const ReportInput& in) {
   j["expectations"] = nlohmann::json::array();
   for (const auto& e : in.verdict.expectations) {
     nlohmann::json ej = {{"expect", e.text}, {"pass", e.pass}, {"line", e.where.line}};
+    if (e.abort) ej["abort"] = true;
+    if (e.prometheus) ej["prometheus"] = true;
+    if (!e.lua && !e.message.empty()) ej["note"] = e.message;
     if (e.lua) {
       ej["lua"] = true;
       ej["measured_text"] = e.message;
@@ -150,6 +168,8 @@ std::vector<Error> write_results(const std::string& dir, const ReportInput& in) 
   keep(write_text_file(dir + "/junit.xml", junit_xml(summary)));
   keep(write_text_file(dir + "/summary.md", summary_markdown(summary)));
   keep(write_timeseries_csv(dir + "/timeseries.csv", in));
+  // Last, and only from the files above, so `report DIR` renders the same page.
+  keep(write_html_report(dir));
   return errors;
 }
 
@@ -158,7 +178,9 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
   if (!out) return runtime_error("cannot write " + path);
   out << "second,phase,intended,sent,acked,failed,queue_full,in_flight,latency_p50_ms,latency_p99_ms,latency_max_ms,"
          "send_latency_p50_ms,send_latency_p99_ms,chaos_injected,chaos_undone,etl_consumed,etl_written,etl_lag,etl_latency_p99_ms,"
-         "etl_sink_errors,kafka_brokers,kafka_under_replicated,kafka_offline_partitions\n";
+         "etl_sink_errors,kafka_brokers,kafka_under_replicated,kafka_offline_partitions,"
+         // Columns are only ever appended: scripts read them by position.
+         "etl_dead_letters,engine_cpu_percent,engine_rss_bytes\n";
   auto phase_of = [&](int64_t s) -> std::string {
     for (const auto& p : in.run.phases)
       if (s * 1000000 >= p.start_us && s * 1000000 < p.end_us) return p.name;
@@ -196,8 +218,23 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
       out << ',';
       if (it != sample.gauges.end()) out << static_cast<long long>(it->second);
     }
+    // Dead letters only mean something with an ETL (empty without one, so
+    // charts can tell "none" from "no ETL").
+    out << ',';
+    if (!in.etl.is_null()) out << static_cast<long long>(c("etl.dead_letter"));
+    // The engine's own resource gauges; empty in a second without a sample.
+    if (auto cpu = sample.gauges.find("engine.cpu_percent"); cpu != sample.gauges.end()) {
+      std::snprintf(buf, sizeof buf, ",%.1f", cpu->second);
+      out << buf;
+    } else {
+      out << ',';
+    }
+    out << ',';
+    if (auto rss = sample.gauges.find("engine.rss_bytes"); rss != sample.gauges.end()) out << static_cast<long long>(rss->second);
     out << '\n';
   }
+  out.close();
+  if (!out) return runtime_error("cannot write " + path);
   return std::nullopt;
 }
 
@@ -242,6 +279,24 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
       o << "\n  ledger: not checked: " << l.skipped_because << "\n";
     for (size_t i = 0; i < l.lost_ids.size() && i < 5; ++i) o << "    lost: " << l.lost_ids[i] << "\n";
   }
+  for (const auto& b : in.run.benchmarks) {
+    o << "\n  benchmark " << b.phase << " (" << b.workload << "): ";
+    if (b.knee >= 0) {
+      const BenchmarkStep& k = b.steps[static_cast<size_t>(b.knee)];
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "maximum sustainable rate %.0f/s (achieved %.0f/s, p99 %.2fms)", k.target, k.achieved, k.p99_us / 1000);
+      o << buf;
+    } else {
+      o << "no step held";
+    }
+    o << "; " << b.stopped_because << "\n";
+    for (const auto& st : b.steps) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "    %8.0f/s -> %8.0f/s  p50 %7.2fms  p99 %7.2fms  failed %lld%s%s\n", st.target, st.achieved, st.p50_us / 1000,
+                    st.p99_us / 1000, static_cast<long long>(st.failed), st.broken.empty() ? "" : "  broke: ", st.broken.c_str());
+      o << buf;
+    }
+  }
   if (in.dead_letters && !in.dead_letters->empty()) o << "\n  dead letters: " << in.dead_letters->size() << " (see summary.json)\n";
   for (const auto& rc : in.verdict.rates) {
     if (rc.behind)
@@ -262,7 +317,7 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
       }
       std::snprintf(buf, sizeof buf, "  %-6s %-52s %14s %16s\n", e.pass ? "PASS" : "FAIL", e.text.c_str(), measured.c_str(), threshold.c_str());
       o << buf;
-      if (e.lua && !e.message.empty()) o << "         " << e.message << "\n";
+      if (!e.message.empty() && (e.lua || !e.pass)) o << "         " << e.message << "\n";
     }
   }
   o << "\n" << in.verdict.headline << "  (exit " << in.verdict.exit_code << ")\n";

@@ -1,12 +1,13 @@
 #pragma once
 // Writes a run's results: summary.json (schemas/results.schema.json),
-// junit.xml, summary.md, timeseries.csv, and the console summary table.
-// events.jsonl is written as the run goes (EventLog).
+// junit.xml, summary.md, timeseries.csv, report.html (HtmlReport), and the
+// console summary table. events.jsonl is written as the run goes (EventLog).
 #include <string>
 #include <vector>
 
 #include "etl/Ledger.h"
 #include "metrics/MetricsStore.h"
+#include "report/HtmlReport.h"
 #include "workloads/EtlWorkload.h"
 #include "plan/Plan.h"
 #include "slo/Verdict.h"
@@ -33,9 +34,9 @@ inline constexpr int kSummarySchemaVersion = 1;
 
 nlohmann::json build_summary(const ReportInput& in);
 Status write_text_file(const std::string& path, const std::string& text);
-// summary.json, junit.xml (JunitReport), summary.md (MarkdownSummary) and
-// timeseries.csv into dir; a file that cannot be written is an error, and
-// the others are still written.
+// summary.json, junit.xml (JunitReport), summary.md (MarkdownSummary),
+// timeseries.csv and, from those files, report.html (HtmlReport) into dir; a
+// file that cannot be written is an error, and the others are still written.
 std::vector<Error> write_results(const std::string& dir, const ReportInput& in);
 Status write_timeseries_csv(const std::string& path, const ReportInput& in);
 std::string format_console_summary(const ReportInput& in, const std::string& results_dir);

@@ -148,6 +148,7 @@ struct BrokerChoice {
 };
 
 struct StepSpec {
+  std::string name;  // optional: what `recovery_time(...) after NAME` refers to
   std::optional<int64_t> at_us;
   std::optional<int64_t> every_us;
   int64_t start_us = 0;  // first offset when `every`
@@ -166,20 +167,52 @@ struct StepSpec {
   SourceLocation where;
 };
 
+// Kapture's benchmark mode: a producer's rate steps up every `every` until
+// its throughput stops rising or an expectation breaks; the knee is the
+// highest step that kept up and held every expectation.
+struct BenchmarkSpec {
+  std::string workload;
+  double from = 0, step = 0, max = 0;  // records per second
+  int64_t every_us = 0;
+  // A step "rises" when achieved throughput grows by at least this fraction
+  // of the step's increase in target rate.
+  double rise = 0.5;
+  int steps() const { return step > 0 ? static_cast<int>((max - from) / step + 1e-9) + 1 : 1; }
+  SourceLocation where;
+};
+
 struct PhaseSpec {
   std::string name;
   int64_t duration_us = 0;  // the timeout when `until` is set
   std::vector<SloExpression> until;  // all must hold
   std::map<std::string, LoadSpec> loads;  // by workload name
   std::vector<StepSpec> steps;
+  std::optional<BenchmarkSpec> benchmark;  // its duration and its workload's load follow from it
   SourceLocation where;
 };
 
+// A PromQL query whose single value, at the end of the run, is compared with
+// a threshold: the cluster's own measurements (CPU, memory, disk).
+struct PrometheusCheck {
+  std::string query;
+  std::string cmp;           // < <= > >= == !=
+  double threshold = 0;      // in Prometheus' base units: seconds, bytes, per second
+  SloDimension dim = SloDimension::Number;
+  std::string threshold_text;  // as written
+  std::string url;           // empty: topology.prometheus
+};
+
 struct ExpectationSpec {
-  SloExpression expr;                 // unless `lua` is set
+  SloExpression expr;                 // unless `lua` or `prometheus` is set
   std::optional<GeneratorSpec> lua;   // a Lua assertion: function(ctx) -> ok, message
+  std::optional<PrometheusCheck> prometheus;
+  bool abort = false;                 // stop the run as soon as it is violated
   SourceLocation where;
-  std::string text() const { return lua ? "lua " + lua->display_path + ":" + lua->function + "()" : expr.text; }
+  std::string text() const {
+    if (lua) return "lua " + lua->display_path + ":" + lua->function + "()";
+    if (prometheus) return "prometheus " + prometheus->query + " " + prometheus->cmp + " " + prometheus->threshold_text;
+    return expr.text;
+  }
 };
 
 struct Scenario {
@@ -191,6 +224,7 @@ struct Scenario {
   KafkaTopology kafka;
   StoreTopology redis;
   StoreTopology postgres;
+  std::string prometheus_url;  // topology.prometheus.url: for prometheus expectations
   std::vector<ProducerWorkloadSpec> workloads;
   std::vector<EtlWorkloadSpec> etls;
   std::vector<PhaseSpec> phases;

@@ -305,7 +305,16 @@ class Loader {
   // ---- topology ----
   void topology(const YAML::Node& n, Scenario& s) {
     if (!n.IsMap()) return error(n, "topology must be a map");
-    keys(n, "topology", {"kafka", "redis", "postgres"});
+    keys(n, "topology", {"kafka", "redis", "postgres", "prometheus"});
+    if (n["prometheus"]) {
+      // An existing Prometheus that measures the cluster; the engine only queries it.
+      const YAML::Node p = n["prometheus"];
+      if (!p.IsMap()) return error(p, "topology.prometheus is a map such as {url: http://127.0.0.1:9090}");
+      keys(p, "topology.prometheus", {"url"});
+      s.prometheus_url = required_string(p, "url", "topology.prometheus");
+      if (!s.prometheus_url.empty() && s.prometheus_url.rfind("http://", 0) != 0 && s.prometheus_url.rfind("https://", 0) != 0)
+        error(p["url"], "topology.prometheus.url must start with http:// or https://");
+    }
     if (n["redis"]) store(n["redis"], "redis", s.redis, "redis://");
     if (n["postgres"]) store(n["postgres"], "postgres", s.postgres, "postgresql://");
     if (!n["kafka"]) return;
@@ -630,7 +639,7 @@ class Loader {
         error(ph, "a phase is a map with phase, duration, load and steps");
         continue;
       }
-      keys(ph, "phase", {"phase", "duration", "until", "timeout", "load", "steps"});
+      keys(ph, "phase", {"phase", "duration", "until", "timeout", "load", "steps", "benchmark"});
       p.name = required_string(ph, "phase", "phase (its name)");
       if (!p.name.empty() && !std::regex_match(p.name, std::regex("[a-z0-9][a-z0-9._-]*")))
         error(ph["phase"], "phase name '" + p.name + "' must be lowercase letters, digits, '.', '_' or '-'");
@@ -660,8 +669,11 @@ class Loader {
         }
       } else if (ph["timeout"]) {
         error(ph["timeout"], "'timeout' only goes with 'until'; use 'duration' for a fixed-length phase");
+      } else if (ph["benchmark"]) {
+        if (ph["duration"]) error(ph["duration"], "a benchmark phase lasts as many steps as it takes; remove 'duration'");
+        benchmark(ph["benchmark"], p, s);
       } else if (!ph["duration"]) {
-        error(ph, "phase '" + p.name + "' needs a duration (or until + timeout)");
+        error(ph, "phase '" + p.name + "' needs a duration (or until + timeout) or a benchmark");
       } else {
         p.duration_us = duration(ph["duration"], "duration").value_or(0);
       }
@@ -670,10 +682,52 @@ class Loader {
         error(dnode, "phase durations are whole seconds (metrics are kept per second), not " + format_duration_us(p.duration_us));
       else if (dnode && p.duration_us <= 0 && (ph["until"] || ph["duration"]) && dnode.IsScalar() && parse_duration_us(dnode.Scalar()))
         error(dnode, "a phase lasts at least 1s");
+      if (ph["until"] && ph["benchmark"]) error(ph["benchmark"], "a benchmark phase ends at its knee; 'until' does not apply");
       if (ph["load"]) loads(ph["load"], p, s);
+      if (p.benchmark && p.loads.count(p.benchmark->workload))
+        error(ph["load"], "the benchmark sets workload '" + p.benchmark->workload + "''s rate; remove it from load");
+      if (p.benchmark) {
+        LoadSpec first;
+        first.rate = p.benchmark->from;
+        first.where = p.benchmark->where;
+        p.loads[p.benchmark->workload] = first;
+      }
       if (ph["steps"]) steps(ph["steps"], p, s);
       s.phases.push_back(p);
     }
+  }
+
+  // {workload: loader, from: 1000/s, step: 1000/s, every: 10s, max: 20000/s, rise: 50%}
+  void benchmark(const YAML::Node& n, PhaseSpec& p, const Scenario& s) {
+    if (!n.IsMap()) return error(n, "benchmark is a map such as {workload: loader, from: 1000/s, step: 1000/s, every: 10s, max: 20000/s}");
+    keys(n, "benchmark", {"workload", "from", "step", "every", "max", "rise"});
+    BenchmarkSpec b;
+    b.where = at(n);
+    b.workload = required_string(n, "workload", "benchmark");
+    if (!b.workload.empty() && std::none_of(s.workloads.begin(), s.workloads.end(), [&](const auto& w) { return w.name == b.workload; }))
+      error(n["workload"], "benchmark names no kafka-producer workload '" + b.workload + "'");
+    for (const char* k : {"from", "step", "every", "max"})
+      if (!n[k]) error(n, std::string("benchmark needs '") + k + "'");
+    if (n["from"]) b.from = rate(n["from"], "from").value_or(0);
+    if (n["step"]) b.step = rate(n["step"], "step").value_or(0);
+    if (n["max"]) b.max = rate(n["max"], "max").value_or(0);
+    if (n["every"]) b.every_us = duration(n["every"], "every").value_or(0);
+    if (n["from"] && b.from <= 0) error(n["from"], "from must be a positive rate");
+    if (n["step"] && b.step <= 0) error(n["step"], "step must be a positive rate");
+    if (n["max"] && b.max < b.from) error(n["max"], "max must be at least from");
+    if (n["every"] && (b.every_us < 3000000 || b.every_us % 1000000 != 0))
+      error(n["every"], "every is whole seconds, at least 3s (each step's first second is a warm-up, not measured)");
+    if (n["rise"]) {
+      std::string text = scalar_string(n["rise"], "rise");
+      char* end = nullptr;
+      double v = std::strtod(text.c_str(), &end);
+      if (end && *end == '%') v /= 100, ++end;
+      if (text.empty() || (end && *end) || v <= 0 || v > 1) error(n["rise"], "rise is a fraction of each step's rate increase, such as 50% or 0.5");
+      else b.rise = v;
+    }
+    if (b.step > 0 && b.steps() > 1000) error(n, "a benchmark of " + std::to_string(b.steps()) + " steps is too many (at most 1000)");
+    p.duration_us = static_cast<int64_t>(b.steps()) * b.every_us;
+    p.benchmark = b;
   }
 
   void loads(const YAML::Node& n, PhaseSpec& p, const Scenario& s) {
@@ -740,7 +794,8 @@ class Loader {
         error(st, "a step is a map such as {at: 5s, chaos: broker-down, broker: random, for: 10s}");
         continue;
       }
-      keys(st, "step", {"at", "every", "start", "chaos", "scale", "broker", "for", "delay", "workload", "count", "spacing", "dry_run",
+      if (st["name"]) step.name = scalar_string(st["name"], "name");
+      keys(st, "step", {"name", "at", "every", "start", "chaos", "scale", "broker", "for", "delay", "workload", "count", "spacing", "dry_run",
                         "topic", "partitions", "rate", "threads"});
       if (st["at"] && st["every"]) error(st, "a step has either 'at' or 'every', not both");
       else if (!st["at"] && !st["every"]) error(st, "a step needs 'at' (an offset in its phase) or 'every' (a period)");
@@ -963,10 +1018,8 @@ class Loader {
 
   void expectations(const YAML::Node& n, Scenario& s) {
     if (!n.IsSequence()) return error(n, "expect must be a list of expressions such as 'p99(produce.latency) < 250ms'");
-    std::vector<std::string> phase_names;
-    for (const auto& p : s.phases) phase_names.push_back(p.name);
     for (const auto& item : n) {
-      if (item.IsMap()) {
+      if (item.IsMap() && item["lua"]) {
         // {lua: lua/assertions.lua, function: check}: the scenario's own invariant.
         ExpectationSpec spec;
         spec.lua = *lua_function(item, "a Lua expectation", "check");
@@ -974,24 +1027,107 @@ class Loader {
         s.expectations.push_back(spec);
         continue;
       }
-      std::string text = scalar_string(item, "an expectation");
+      if (item.IsMap() && item["prometheus"]) {
+        prometheus_expectation(item, s);
+        continue;
+      }
+      // (reset, not =: assigning a YAML::Node overwrites the node it refers to)
+      YAML::Node text_node;
+      text_node.reset(item);
+      bool abort = false;
+      if (item.IsMap()) {
+        // {expect: "...", abort: true}: checked every second, stops the run.
+        keys(item, "expectation", {"expect", "abort"});
+        if (!item["expect"]) {
+          error(item, "an expectation map needs 'expect' (an expression), 'lua' or 'prometheus'");
+          continue;
+        }
+        text_node.reset(item["expect"]);
+        if (item["abort"]) abort = boolean(item["abort"], "abort").value_or(false);
+      }
+      std::string text = scalar_string(text_node, "an expectation");
       if (text.empty()) continue;
       auto e = parse_slo(text);
       if (!e) {
-        expression_error(item, e.error());
+        expression_error(text_node, e.error());
         continue;
       }
-      bool ok = true;
-      for (const auto& [phase, offset] : e->phases_named()) {
-        if (s.phase(phase)) continue;
-        std::string guess = did_you_mean(phase, phase_names);
-        Error err = usage_error("unknown phase '" + phase + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"),
-                                SourceLocation{"", 1, static_cast<int>(offset) + 1});
-        expression_error(item, err);
+      if (expression_names_ok(text_node, *e, s)) s.expectations.push_back(ExpectationSpec{*e, std::nullopt, std::nullopt, abort, at(text_node)});
+    }
+  }
+
+  // Phases and steps an expression names exist; errors point at the name.
+  bool expression_names_ok(const YAML::Node& node, const SloExpression& e, const Scenario& s) {
+    std::vector<std::string> phase_names;
+    for (const auto& p : s.phases) phase_names.push_back(p.name);
+    bool ok = true;
+    for (const auto& [phase, offset] : e.phases_named()) {
+      if (s.phase(phase)) continue;
+      std::string guess = did_you_mean(phase, phase_names);
+      expression_error(node, usage_error("unknown phase '" + phase + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"),
+                                         SourceLocation{"", 1, static_cast<int>(offset) + 1}));
+      ok = false;
+    }
+    if (!e.after.empty()) {
+      std::vector<std::string> steps;
+      for (const auto& p : s.phases)
+        for (const auto& st : p.steps) {
+          if (!st.name.empty()) steps.push_back(st.name);
+          steps.push_back(chaos_verb_name(st.verb));
+        }
+      if (std::find(steps.begin(), steps.end(), e.after) == steps.end()) {
+        std::string guess = did_you_mean(e.after, steps);
+        expression_error(node, usage_error("no step named '" + e.after + "' (recovery_time follows a step's name or a chaos verb used in the timeline" +
+                                               (guess.empty() ? "" : "; did you mean '" + guess + "'?") + ")",
+                                           SourceLocation{"", 1, static_cast<int>(e.after_offset) + 1}));
         ok = false;
       }
-      if (ok) s.expectations.push_back(ExpectationSpec{*e, std::nullopt, at(item)});
     }
+    return ok;
+  }
+
+  // {prometheus: 'PROMQL', value: '< 2GiB', url: http://...}
+  void prometheus_expectation(const YAML::Node& item, Scenario& s) {
+    keys(item, "prometheus expectation", {"prometheus", "value", "url", "abort"});
+    if (item["abort"]) error(item["abort"], "a prometheus expectation is checked once, at the end of the run; 'abort' does not apply");
+    PrometheusCheck check;
+    check.query = scalar_string(item["prometheus"], "prometheus");
+    if (check.query.empty()) error(item["prometheus"], "prometheus needs a PromQL query");
+    if (item["url"]) check.url = scalar_string(item["url"], "url");
+    std::string value = item["value"] ? scalar_string(item["value"], "value") : "";
+    if (!item["value"] || value.empty()) return error(item, "a prometheus expectation needs 'value', a comparison such as '< 0.8' or '<= 2GiB'");
+    // "< 2GiB": the comparison, then a constant read by the expectation
+    // grammar (compared with itself, so any unit parses), columns kept.
+    size_t op_end = value.find_first_not_of("<>=! ");
+    std::string cmp = value.substr(0, op_end);
+    cmp.erase(std::remove(cmp.begin(), cmp.end(), ' '), cmp.end());
+    std::string constant = op_end == std::string::npos ? "" : value.substr(op_end);
+    static const std::vector<std::string> cmps = {"<", "<=", ">", ">=", "==", "!="};
+    if (std::find(cmps.begin(), cmps.end(), cmp) == cmps.end() || constant.empty()) {
+      error(item["value"], "value is a comparison with a constant, such as '< 0.8' or '<= 2GiB'");
+      return;
+    }
+    auto e = parse_slo(constant + " == " + constant);
+    if (!e || e->nodes[e->lhs].kind != SloNode::Kind::Number) {
+      if (!e) {
+        Error err = e.error();
+        err.where.column += static_cast<int>(op_end);
+        expression_error(item["value"], err);
+      } else {
+        error(item["value"], "value is a comparison with a constant, such as '< 0.8' or '<= 2GiB'");
+      }
+      return;
+    }
+    const SloNode& threshold = e->nodes[e->lhs];
+    check.cmp = cmp;
+    check.dim = threshold.dim;
+    // Prometheus speaks seconds; the grammar normalizes durations to microseconds.
+    check.threshold = threshold.dim == SloDimension::Time ? threshold.number / 1e6 : threshold.number;
+    check.threshold_text = constant;
+    ExpectationSpec spec;
+    spec.prometheus = check;
+    spec.where = at(item);
+    s.expectations.push_back(spec);
   }
 
   std::string file_;

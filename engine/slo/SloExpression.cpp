@@ -3,7 +3,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <functional>
+#include <map>
+#include <optional>
 
 #include "common/Units.h"
 #include "metrics/MetricCatalog.h"
@@ -24,7 +27,7 @@ class Parser {
   Result<SloExpression> parse() {
     e_.text = std::string(text_);
     if (!lex()) return err_;
-    int lhs = sum();
+    int lhs = peek().type == Token::Type::Ident && peek().text == "recovery_time" ? recovery() : sum();
     if (failed_) return err_;
     const Token& t = peek();
     if (t.type != Token::Type::Op || !is_cmp(t.text))
@@ -33,22 +36,45 @@ class Parser {
     ++pos_;
     int rhs = sum();
     if (failed_) return err_;
+    if (!e_.recovery.empty()) {
+      if (peek().type != Token::Type::Ident || peek().text != "after")
+        return fail_at(peek(), "recovery_time needs 'after STEP' (a step's name or a chaos verb) " + found(peek()));
+      ++pos_;
+      if (peek().type != Token::Type::Ident) return fail_at(peek(), "expected a step name after 'after' " + found(peek()));
+      e_.after = peek().text;
+      e_.after_offset = peek().offset;
+      ++pos_;
+    }
     std::string trailing;
-    if (peek().type == Token::Type::Ident && peek().text == "during") {
+    size_t trailing_offset = 0;
+    while (peek().type == Token::Type::Ident && (peek().text == "during" || peek().text == "over")) {
+      Token kw = peek();
       ++pos_;
-      const Token& ph = peek();
-      if (ph.type != Token::Type::Ident) return fail_at(ph, "expected a phase name after 'during' " + found(ph));
-      trailing = ph.text;
-      size_t off = ph.offset;
-      ++pos_;
-      for (auto& n : e_.nodes) {
-        if (n.kind == SloNode::Kind::Aggregate && n.during.empty()) {
-          n.during = trailing;
-          n.during_offset = off;
-        }
+      if (!e_.recovery.empty()) return fail_at(kw, "recovery_time looks from its step to the end of the run; '" + kw.text + "' does not apply");
+      if (kw.text == "during") {
+        const Token& ph = peek();
+        if (ph.type != Token::Type::Ident) return fail_at(ph, "expected a phase name after 'during' " + found(ph));
+        if (!trailing.empty()) return fail_at(kw, "only one final 'during'");
+        trailing = ph.text;
+        trailing_offset = ph.offset;
+        ++pos_;
+      } else if (!over_clause(kw)) {
+        return err_;
       }
     }
     if (peek().type != Token::Type::End) return fail_at(peek(), "unexpected " + describe(peek()));
+    if (!trailing.empty() && e_.over_us > 0) {
+      // The windows slide over that phase; aggregates keep their own windows.
+      e_.range_phase = trailing;
+      e_.range_phase_offset = trailing_offset;
+    } else if (!trailing.empty()) {
+      for (auto& n : e_.nodes) {
+        if (n.kind == SloNode::Kind::Aggregate && n.during.empty()) {
+          n.during = trailing;
+          n.during_offset = trailing_offset;
+        }
+      }
+    }
     e_.lhs = lhs;
     e_.rhs = rhs;
     SloDimension l = e_.nodes[lhs].dim, r = e_.nodes[rhs].dim;
@@ -110,6 +136,20 @@ class Parser {
           ++j;
         // A trailing '-' belongs to an operator, not the name.
         while (j > i && text_[j - 1] == '-') --j;
+        // A label filter belongs to the metric name: produce.latency{topic="a"}.
+        if (j < text_.size() && text_[j] == '{') {
+          bool quoted = false;
+          size_t k = j + 1;
+          for (; k < text_.size() && (quoted || text_[k] != '}'); ++k) {
+            if (text_[k] == '\\' && quoted) ++k;
+            else if (text_[k] == '"') quoted = !quoted;
+          }
+          if (k >= text_.size()) {
+            fail_offset(j, "unclosed '{' of a label filter");
+            return false;
+          }
+          j = k + 1;
+        }
         t.type = Token::Type::Ident;
         t.text = std::string(text_.substr(i, j - i));
         i = j;
@@ -153,6 +193,144 @@ class Parser {
     end.offset = text_.size();
     tokens_.push_back(end);
     return true;
+  }
+
+  // `over 30s [for N consecutive [windows]]`, after the keyword.
+  bool over_clause(const Token& kw) {
+    if (e_.over_us > 0) {
+      fail_at(kw, "only one 'over'");
+      return false;
+    }
+    const Token& d = peek();
+    auto us = d.type == Token::Type::Number ? parse_duration_us(d.text) : std::nullopt;
+    if (!us || *us < 1000000 || *us % 1000000 != 0) {
+      fail_at(d, "expected a window of whole seconds after 'over', e.g. over 30s, " + found(d));
+      return false;
+    }
+    e_.over_us = *us;
+    ++pos_;
+    if (peek().type == Token::Type::Ident && peek().text == "for") {
+      ++pos_;
+      const Token& n = peek();
+      char* end = nullptr;
+      long count = n.type == Token::Type::Number ? std::strtol(n.text.c_str(), &end, 10) : 0;
+      if (n.type != Token::Type::Number || *end || count < 1) {
+        fail_at(n, "expected a number of windows after 'for', e.g. for 3 consecutive, " + found(n));
+        return false;
+      }
+      e_.consecutive = static_cast<int>(count);
+      ++pos_;
+      if (peek().type != Token::Type::Ident || peek().text != "consecutive") {
+        fail_at(peek(), "expected 'consecutive' " + found(peek()));
+        return false;
+      }
+      ++pos_;
+      if (peek().type == Token::Type::Ident && peek().text == "windows") ++pos_;
+    }
+    return true;
+  }
+
+  // recovery_time(COND): COND is parsed on its own, columns kept.
+  int recovery() {
+    Token name = peek();
+    ++pos_;
+    if (peek().type != Token::Type::LParen) {
+      fail_at(peek(), "expected '(' after recovery_time " + found(peek()));
+      return 0;
+    }
+    size_t open = pos_, depth = 0, close = 0;
+    for (size_t i = open; i < tokens_.size(); ++i) {
+      if (tokens_[i].type == Token::Type::LParen) ++depth;
+      if (tokens_[i].type == Token::Type::RParen && --depth == 0) {
+        close = i;
+        break;
+      }
+    }
+    if (close == 0) {
+      fail_at(tokens_[open], "unclosed '(' of recovery_time");
+      return 0;
+    }
+    size_t from = tokens_[open].offset + 1, to = tokens_[close].offset;
+    auto inner = Parser(text_.substr(from, to - from)).parse();
+    if (!inner) {
+      fail_offset(from + static_cast<size_t>(std::max(0, inner.error().where.column - 1)), inner.error().message);
+      return 0;
+    }
+    if (!inner->recovery.empty() || inner->over_us > 0 || inner->has_during()) {
+      fail_at(tokens_[open + 1], "recovery_time's condition is checked second by second: no 'during', 'over' or nested recovery_time");
+      return 0;
+    }
+    pos_ = close + 1;
+    for (auto& n : inner->nodes) n.metric_offset += from;  // columns within the whole expression
+    e_.recovery.push_back(std::move(*inner));
+    SloNode n;
+    n.kind = SloNode::Kind::Aggregate;
+    n.agg = SloNode::Agg::Recovery;
+    n.agg_text = name.text;
+    n.dim = SloDimension::Time;
+    return add(n);
+  }
+
+  // "produce.latency{topic=\"a\"}": checks the filter against the labels the
+  // metric carries and returns the canonical series name (labels sorted).
+  std::optional<std::string> series_name(const Token& m, const std::string& base, std::string_view filter) {
+    if (filter.empty()) return base;
+    size_t at = m.offset + base.size();
+    std::map<std::string, std::string> labels;
+    size_t i = 1;  // past '{'
+    auto skip_space = [&] {
+      while (i < filter.size() && std::isspace(static_cast<unsigned char>(filter[i]))) ++i;
+    };
+    for (;;) {
+      skip_space();
+      if (i < filter.size() && filter[i] == '}' && labels.empty()) break;
+      size_t k = i;
+      while (i < filter.size() && (std::isalnum(static_cast<unsigned char>(filter[i])) || filter[i] == '_')) ++i;
+      std::string key(filter.substr(k, i - k));
+      if (key.empty()) return fail_offset(at + k, "expected a label name in the filter"), std::nullopt;
+      auto names = metric_label_names(base);
+      if (std::find(names.begin(), names.end(), key) == names.end()) {
+        std::string known;
+        for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+        fail_offset(at + k, "metric " + base + " has no label '" + key + "'" +
+                                (known.empty() ? " (it has no labels)" : " (its labels: " + known + ")"));
+        return std::nullopt;
+      }
+      skip_space();
+      if (i >= filter.size() || filter[i] != '=') return fail_offset(at + i, "expected '=' after the label name"), std::nullopt;
+      ++i;
+      skip_space();
+      if (i >= filter.size() || filter[i] != '"') return fail_offset(at + i, "expected a quoted label value, e.g. topic=\"bps.texas\""), std::nullopt;
+      std::string value;
+      for (++i; i < filter.size() && filter[i] != '"'; ++i) {
+        if (filter[i] == '\\' && i + 1 < filter.size()) ++i;
+        value += filter[i];
+      }
+      if (i >= filter.size()) return fail_offset(at + i, "unclosed label value"), std::nullopt;
+      ++i;
+      if (labels.count(key)) return fail_offset(at + k, "label '" + key + "' given twice"), std::nullopt;
+      labels[key] = value;
+      skip_space();
+      if (i < filter.size() && filter[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < filter.size() && filter[i] == '}') break;
+      return fail_offset(at + i, "expected ',' or '}' in the label filter"), std::nullopt;
+    }
+    if (labels.empty()) return base;
+    std::string out = base + "{";
+    bool first = true;
+    for (const auto& [k, v] : labels) {
+      out += (first ? "" : ",") + k + "=\"";
+      for (char c : v) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+      first = false;
+    }
+    return out + "}";
   }
 
   const Token& peek() const { return tokens_[pos_]; }
@@ -279,8 +457,11 @@ class Parser {
     // A bare metric name: `ledger.lost == 0` means count(ledger.lost) == 0,
     // and a gauge's bare name means its last value.
     if (peek().type != Token::Type::LParen) {
-      if (auto info = find_metric(a)) {
-        n.metric = a;
+      std::string base = metric_base_name(a);
+      if (auto info = find_metric(base)) {
+        auto series = series_name(name, base, std::string_view(a).substr(base.size()));
+        if (!series) return 0;
+        n.metric = *series;
         n.metric_offset = name.offset;
         if (info->kind == MetricKind::Gauge) {
           n.agg = SloNode::Agg::Last;
@@ -294,6 +475,10 @@ class Parser {
                                                                                              : SloDimension::Number;
         return add(with_during(n));
       }
+    }
+    if (a == "recovery_time") {
+      fail_at(name, "recovery_time(...) must start the expression: recovery_time(COND) < 20s after STEP");
+      return 0;
     }
     if (a == "avg") n.agg = SloNode::Agg::Avg;
     else if (a == "min") n.agg = SloNode::Agg::Min;
@@ -334,15 +519,18 @@ class Parser {
       return 0;
     }
     ++pos_;
-    n.metric = m.text;
+    std::string base = metric_base_name(m.text);
     n.metric_offset = m.offset;
-    auto info = find_metric(m.text);
+    auto info = find_metric(base);
     if (!info) {
       std::string known;
       for (const auto& mi : metric_catalog()) known += (known.empty() ? "" : ", ") + std::string(mi.name);
-      fail_at(m, "unknown metric '" + m.text + "' (known: " + known + ")");
+      fail_at(m, "unknown metric '" + base + "' (known: " + known + ")");
       return 0;
     }
+    auto series = series_name(m, base, std::string_view(m.text).substr(base.size()));
+    if (!series) return 0;
+    n.metric = *series;
     bool hist = info->kind == MetricKind::Histogram;
     bool gauge = info->kind == MetricKind::Gauge;
     SloDimension unit_dim = info->unit == MetricUnit::Microseconds ? SloDimension::Time
@@ -380,6 +568,7 @@ class Parser {
         }
         n.dim = SloDimension::Rate;
         break;
+      case SloNode::Agg::Recovery: break;  // parsed by recovery(), never here
       case SloNode::Agg::Count:
         if (gauge) {
           fail_at(name, "'count' needs a counter or histogram; " + m.text + " is a gauge (use last)");
@@ -427,17 +616,22 @@ std::vector<std::pair<std::string, size_t>> SloExpression::phases_named() const 
   std::vector<std::pair<std::string, size_t>> out;
   for (const auto& n : nodes)
     if (n.kind == SloNode::Kind::Aggregate && !n.during.empty()) out.emplace_back(n.during, n.during_offset);
+  if (!range_phase.empty()) out.emplace_back(range_phase, range_phase_offset);
   return out;
 }
 
 std::vector<std::pair<std::string, size_t>> SloExpression::metrics_named() const {
   std::vector<std::pair<std::string, size_t>> out;
   for (const auto& n : nodes)
-    if (n.kind == SloNode::Kind::Aggregate) out.emplace_back(n.metric, n.metric_offset);
+    if (n.kind == SloNode::Kind::Aggregate && n.agg != SloNode::Agg::Recovery) out.emplace_back(n.metric, n.metric_offset);
+  for (const auto& r : recovery)
+    for (const auto& m : r.metrics_named()) out.push_back(m);
   return out;
 }
 
 bool SloExpression::has_during() const { return !phases_named().empty(); }
+
+std::string metric_base_name(std::string_view series) { return std::string(series.substr(0, series.find('{'))); }
 
 Result<SloExpression> parse_slo(std::string_view text) {
   Parser p(text);
@@ -452,7 +646,8 @@ SloOutcome evaluate_slo(const SloExpression& e, const SloData& data) {
       case SloNode::Kind::Number: return n.number;
       case SloNode::Kind::Aggregate: {
         double v = 0;
-        if (!data.aggregate(n, n.during, v)) out.no_data = true;
+        bool have = n.agg == SloNode::Agg::Recovery ? data.recovery(e, v) : data.aggregate(n, n.during, v);
+        if (!have) out.no_data = true;
         return v;
       }
       case SloNode::Kind::Binary: {
@@ -485,6 +680,7 @@ SloOutcome evaluate_slo(const SloExpression& e, const SloData& data) {
 }
 
 std::string format_slo_value(double value, SloDimension dim) {
+  if (std::isinf(value)) return value > 0 ? "infinite" : "-infinite";  // a recovery that never came
   char buf[64];
   switch (dim) {
     case SloDimension::Time:

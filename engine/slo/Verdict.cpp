@@ -1,6 +1,5 @@
 #include "slo/Verdict.h"
 
-#include "slo/MetricsSloData.h"
 
 namespace kapture {
 
@@ -15,10 +14,44 @@ std::map<std::string, SecondWindow> phase_windows(const RunRecord& run) {
 
 SecondWindow run_window(const RunRecord& run) { return SecondWindow{0, (run.end_us + 999999) / 1000000 + 1}; }
 
-Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics, const std::map<size_t, LuaOutcome>& lua) {
+SloContext slo_context(const RunRecord& run, bool final) {
+  SloContext ctx;
+  ctx.phases = phase_windows(run);
+  ctx.run = final ? run_window(run) : SecondWindow{0, run.end_us / 1000000};
+  ctx.final = final;
+  for (const auto& i : run.injections) {
+    if (!i.error.empty() && i.end_us < 0) continue;  // never took effect
+    // One step hitting several brokers at once is one injection to recover from.
+    for (const std::string& key : {i.step, i.verb}) {
+      if (key.empty()) continue;
+      auto& starts = ctx.steps[key];
+      if (starts.empty() || starts.back() / 1000000 != i.start_us / 1000000) starts.push_back(i.start_us);
+    }
+  }
+  return ctx;
+}
+
+ExpectationResult check_expectation(const ExpectationSpec& e, const MetricsStore& metrics, const SloContext& ctx) {
+  SloOutcome o = evaluate_on_store(e.expr, metrics, ctx);
+  ExpectationResult r;
+  r.text = e.expr.text;
+  r.where = e.where;
+  r.pass = o.pass;
+  r.no_data = o.no_data;
+  r.measured = o.lhs;
+  r.threshold = o.rhs;
+  r.dim = o.dim;
+  r.cmp = e.expr.cmp;
+  r.abort = e.abort;
+  r.message = o.note;
+  return r;
+}
+
+Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics, const std::map<size_t, LuaOutcome>& lua,
+              const std::map<size_t, ExpectationResult>& prometheus) {
   Verdict v;
   auto windows = phase_windows(run);
-  MetricsSloData data(metrics, windows, run_window(run));
+  SloContext ctx = slo_context(run);
   int failed = 0;
   for (size_t i = 0; i < plan.scenario->expectations.size(); ++i) {
     const auto& e = plan.scenario->expectations[i];
@@ -35,16 +68,30 @@ Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metric
       v.expectations.push_back(r);
       continue;
     }
-    SloOutcome o = evaluate_slo(e.expr, data);
     ExpectationResult r;
-    r.text = e.expr.text;
-    r.where = e.where;
-    r.pass = o.pass;
-    r.no_data = o.no_data;
-    r.measured = o.lhs;
-    r.threshold = o.rhs;
-    r.dim = o.dim;
-    r.cmp = e.expr.cmp;
+    if (e.prometheus) {
+      auto it = prometheus.find(i);
+      if (it != prometheus.end()) {
+        r = it->second;
+      } else {
+        r.text = e.text();
+        r.where = e.where;
+        r.no_data = true;
+        r.message = "not queried";
+      }
+      r.prometheus = true;
+    } else if (run.aborted && run.aborted->expectation == i) {
+      // Judged as it stood when it stopped the run, not over the drain after.
+      r = check_expectation(e, metrics, ctx);
+      r.pass = false;
+      r.no_data = false;
+      r.measured = run.aborted->measured;
+      r.threshold = run.aborted->threshold;
+      r.message = "aborted the run at " + std::to_string(run.aborted->at_us / 1000000) + "s" +
+                  (run.aborted->note.empty() ? "" : "; " + run.aborted->note);
+    } else {
+      r = check_expectation(e, metrics, ctx);
+    }
     if (!r.pass) ++failed;
     v.expectations.push_back(r);
   }
@@ -57,6 +104,8 @@ Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metric
     bool max_rate = false;
     if (planned)
       for (const auto& [name, l] : planned->loads) max_rate = max_rate || l.kind == LoadSpec::Kind::Max;
+    // A benchmark phase pushes until something gives: falling behind is its result, not an invalid run.
+    if (planned && planned->benchmark) max_rate = true;
     SecondWindow w = windows[p.name];
     RateCheck rc;
     rc.phase = p.name;
@@ -81,6 +130,12 @@ Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metric
     v.exit_code = kExitInvalidRun;
     v.headline = "INVALID: the load generator fell behind its declared rate in " + std::to_string(behind) +
                  " phase(s); the run measured the engine, not the system";
+  } else if (run.aborted) {
+    const ExpectationResult& r = v.expectations[run.aborted->expectation];
+    v.exit_code = kExitFailed;
+    v.headline = "FAIL: aborted at " + std::to_string(run.aborted->at_us / 1000000) + "s by '" + r.text + "' (measured " +
+                 format_slo_value(r.measured, r.dim) + ", threshold " + format_slo_value(r.threshold, r.dim) + "); " +
+                 std::to_string(failed) + " of " + std::to_string(v.expectations.size()) + " expectations failed";
   } else if (failed) {
     v.exit_code = kExitFailed;
     v.headline = "FAIL: " + std::to_string(failed) + " of " + std::to_string(v.expectations.size()) + " expectations failed";

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "metrics/MetricsStore.h"
+#include "slo/MetricsSloData.h"
 #include "plan/Plan.h"
 #include "slo/SloExpression.h"
 #include "timeline/RunRecord.h"
@@ -21,7 +22,9 @@ struct ExpectationResult {
   SloDimension dim = SloDimension::Number;
   std::string cmp;
   bool lua = false;
-  std::string message;  // a Lua expectation's own words
+  bool prometheus = false;
+  bool abort = false;   // an `abort: true` expectation
+  std::string message;  // a Lua expectation's own words; windows and recovery: which was worst
 };
 
 // Achieved against intended sends in a phase. A generator that dropped more
@@ -55,6 +58,11 @@ struct Verdict {
 
 std::map<std::string, SecondWindow> phase_windows(const RunRecord& run);
 SecondWindow run_window(const RunRecord& run);
+// What expectations see of a run: its phases, and its injections by step
+// name and by chaos verb. `final` false: the run is still going.
+SloContext slo_context(const RunRecord& run, bool final = true);
+// One expression expectation as the verdict reports it.
+ExpectationResult check_expectation(const ExpectationSpec& e, const MetricsStore& metrics, const SloContext& ctx);
 
 // Outcomes of Lua expectations, by their index in scenario.expectations
 // (they run against the stores, so the caller runs them).
@@ -63,6 +71,9 @@ struct LuaOutcome {
   std::string message;
 };
 
-Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics, const std::map<size_t, LuaOutcome>& lua = {});
+// Prometheus expectations are queried by the caller too: their results come
+// in whole, by index.
+Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metrics, const std::map<size_t, LuaOutcome>& lua = {},
+              const std::map<size_t, ExpectationResult>& prometheus = {});
 
 }  // namespace kapture

@@ -1,11 +1,14 @@
 #include "timeline/TimelineExecutor.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
 
 #include "common/Units.h"
 #include "slo/MetricsSloData.h"
+#include "slo/Verdict.h"
 
 namespace kapture {
 
@@ -26,6 +29,21 @@ bool TimelineExecutor::wait_until(int64_t us) {
   return !interrupted_.load();
 }
 
+namespace {
+
+// The rate a load asks for `elapsed` into its phase; 0 for max rate.
+double current_rate(const LoadSpec& l, int64_t elapsed_us, int64_t duration_us) {
+  switch (l.kind) {
+    case LoadSpec::Kind::Rate: return l.rate;
+    case LoadSpec::Kind::Ramp:
+      return duration_us > 0 ? l.from + (l.to - l.from) * static_cast<double>(std::min(elapsed_us, duration_us)) / static_cast<double>(duration_us)
+                             : l.to;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 bool TimelineExecutor::condition_holds(const SloExpression& e, int64_t to_second) const {
   // An `until` looks at the whole run so far: "in flight is zero now".
   MetricsSloData data(metrics_, {}, SecondWindow{0, to_second});
@@ -43,29 +61,149 @@ std::optional<Error> TimelineExecutor::check_workloads() {
   return std::nullopt;
 }
 
-void TimelineExecutor::progress(const PlannedPhase& phase, int64_t now_us) {
+std::optional<RunRecord::Abort> TimelineExecutor::check_expectations(const RunRecord& so_far) {
+  const auto& expectations = plan_.scenario->expectations;
+  violated_.resize(expectations.size(), false);
+  SloContext ctx = slo_context(so_far, false);
+  failing_ = 0;
+  for (size_t i = 0; i < expectations.size(); ++i) {
+    const auto& e = expectations[i];
+    if (e.lua || e.prometheus) continue;  // they run once, after the drain
+    ExpectationResult r = check_expectation(e, metrics_, ctx);
+    if (r.no_data || r.pass) continue;  // nothing yet is not a violation yet
+    ++failing_;
+    int64_t second = ctx.run.to;
+    if (!violated_[i]) {
+      violated_[i] = true;
+      events_.write("expectation_violated", {{"expect", r.text}, {"second", second}, {"measured", format_slo_value(r.measured, r.dim)},
+                                             {"threshold", r.cmp + " " + format_slo_value(r.threshold, r.dim)}, {"abort", e.abort}});
+    }
+    if (e.abort) {
+      say("[" + std::to_string(second) + "s] abort: '" + r.text + "' violated (measured " + format_slo_value(r.measured, r.dim) +
+          ", threshold " + r.cmp + " " + format_slo_value(r.threshold, r.dim) + ")");
+      return RunRecord::Abort{i, second * 1000000, r.measured, r.threshold, r.message};
+    }
+  }
+  return std::nullopt;
+}
+
+bool TimelineExecutor::benchmark_step(const PlannedPhase& phase, BenchmarkRecord& b, int64_t phase_start, int64_t now_us) {
+  const BenchmarkSpec& spec = *phase.benchmark;
+  int k = static_cast<int>(b.steps.size());
+  int64_t every_s = spec.every_us / 1000000, start_s = phase_start / 1000000;
+  BenchmarkStep st;
+  st.target = spec.from + k * spec.step;
+  // The step's first second is its warm-up: the new rate reaching the brokers.
+  st.from_s = start_s + k * every_s + 1;
+  st.to_s = start_s + (k + 1) * every_s;
+  SecondWindow w{st.from_s, st.to_s};
+  st.achieved = static_cast<double>(metrics_.counter_sum("produce.acked", w)) / static_cast<double>(w.length());
+  Histogram lat = metrics_.histogram("produce.latency", w);
+  st.p50_us = static_cast<double>(lat.percentile(50));
+  st.p99_us = static_cast<double>(lat.percentile(99));
+  st.failed = metrics_.counter_sum("produce.failed", w);
+  // Expectations about the load as a whole (no phase, window, recovery or
+  // ledger of their own) must hold in each step.
+  SloContext ctx;
+  ctx.run = w;
+  for (const auto& e : plan_.scenario->expectations) {
+    if (e.lua || e.prometheus || e.expr.has_during() || e.expr.over_us > 0 || !e.expr.recovery.empty()) continue;
+    bool ledger = false;
+    for (const auto& [m, off] : e.expr.metrics_named()) ledger = ledger || m.rfind("ledger.", 0) == 0;
+    if (ledger) continue;
+    ExpectationResult r = check_expectation(e, metrics_, ctx);
+    if (!r.no_data && !r.pass) {
+      st.broken = r.text + " (measured " + format_slo_value(r.measured, r.dim) + ")";
+      break;
+    }
+  }
+  b.steps.push_back(st);
+  events_.write("benchmark_step", {{"phase", phase.name}, {"target", st.target}, {"achieved", st.achieved}, {"p50_ms", st.p50_us / 1000},
+                                   {"p99_ms", st.p99_us / 1000}, {"failed", st.failed}, {"broken", st.broken}});
+  char line[256];
+  std::snprintf(line, sizeof line, "[%llds] benchmark: target %.0f/s, achieved %.0f/s, p99 %.2fms%s%s", static_cast<long long>(now_us / 1000000),
+                st.target, st.achieved, st.p99_us / 1000, st.broken.empty() ? "" : ", broke: ", st.broken.c_str());
+  say(line);
+  if (!st.broken.empty()) {
+    b.knee = k - 1;
+    b.stopped_because = "expectation broke: " + st.broken;
+    return false;
+  }
+  if (k > 0 && st.achieved - b.steps[k - 1].achieved < spec.rise * spec.step) {
+    b.knee = k - 1;
+    b.stopped_because = "throughput stopped rising";
+    return false;
+  }
+  b.knee = k;
+  if (k + 1 >= spec.steps()) {
+    b.stopped_because = "reached max without a knee";
+    return false;
+  }
+  LoadSpec next;
+  next.rate = spec.from + (k + 1) * spec.step;
+  for (Workload* wl : workloads_)
+    if (wl->name() == spec.workload) wl->set_load(next, now_us, spec.every_us);
+  return true;
+}
+
+void TimelineExecutor::sample_process(int64_t second) {
+  auto s = process_.sample(clock_.now_us());
+  if (!s) return;
+  SecondSample sample;
+  sample.gauges["engine.cpu_percent"] = s->cpu_percent;
+  sample.gauges["engine.rss_bytes"] = s->rss_bytes;
+  metrics_.add(second, sample);
+}
+
+void TimelineExecutor::say(const std::string& line) {
   if (options_.quiet) return;
-  int64_t s = now_us / 1000000;
-  SecondWindow last{s - 1, s};
-  int64_t sent = metrics_.counter_sum("produce.sent", last);
-  int64_t acked = metrics_.counter_sum("produce.acked", last);
-  int64_t failed = metrics_.counter_sum("produce.failed", SecondWindow{0, s});
+  std::fprintf(stderr, "%s%s\n", status_shown_ ? "\r\033[K" : "", line.c_str());
+  status_shown_ = false;
+}
+
+void TimelineExecutor::show_status(const LiveSnapshot& st, int64_t second) {
+  if (options_.quiet) return;
+  // Off a terminal (CI logs) a plain line every 5 s; on one, every second in place.
+  if (!tty_ && second % 5 != 0) return;
+  SecondWindow last{second - 1, second};
+  double target = 0;
+  for (const auto& [name, rate] : st.target_rates) target += rate;
+  int64_t acked = metrics_.counter_sum("produce.acked", last) + metrics_.counter_sum("etl.written", last);
+  int64_t errors = metrics_.counter_sum("produce.failed", SecondWindow{0, second}) + metrics_.counter_sum("etl.sink_errors", SecondWindow{0, second});
   Histogram lat = metrics_.histogram("produce.latency", last);
-  auto inflight = metrics_.gauge_last("produce.in_flight", last);
-  std::fprintf(stderr, "[%4llds] %-10s sent %6lld/s  acked %6lld/s  p99 %8.2fms  in-flight %6.0f  failed %lld\n",
-               static_cast<long long>(s), phase.name.c_str(), static_cast<long long>(sent), static_cast<long long>(acked),
-               static_cast<double>(lat.percentile(99)) / 1000.0, inflight.value_or(0), static_cast<long long>(failed));
+  auto lag = metrics_.gauge_last("etl.lag", last);
+  char buf[512];
+  // Run offsets, as the event lines print them; remaining as planned (a
+  // phase with `until` may end sooner).
+  std::snprintf(buf, sizeof buf, "[%4llds] %s %llds/%llds, %llds left | rate %lld/%s/s | p99 %.2fms | errors %lld%s%s%s%s",
+                static_cast<long long>(second), st.phase.c_str(), static_cast<long long>(st.phase_elapsed_us / 1000000),
+                static_cast<long long>(st.phase_planned_us / 1000000),
+                static_cast<long long>(std::max<int64_t>(0, st.planned_us - st.elapsed_us) / 1000000),
+                static_cast<long long>(acked), target > 0 ? std::to_string(static_cast<long long>(target)).c_str() : "max",
+                static_cast<double>(lat.percentile(99)) / 1000.0, static_cast<long long>(errors),
+                lag ? (" | lag " + std::to_string(static_cast<long long>(*lag))).c_str() : "",
+                st.expectations_failing ? (" | failing " + std::to_string(st.expectations_failing)).c_str() : "",
+                st.next_step.empty() ? "" : " | next: ", st.next_step.c_str());
+  if (tty_) {
+    std::fprintf(stderr, "\r\033[K%s", buf);
+    status_shown_ = true;
+  } else {
+    std::fprintf(stderr, "%s\n", buf);
+  }
 }
 
 RunRecord TimelineExecutor::run() {
   RunRecord record;
   record.start_wall_ms = clock_.start_wall_ms();
+  tty_ = isatty(fileno(stderr)) != 0;
+  int64_t timeline_start = 0;
   events_.write("run_start", {{"scenario", plan_.scenario->name}, {"seed", plan_.seed}, {"target", plan_.target}});
   // The timeline starts on the next whole second after set-up (consumers
   // joining their group), so per-second metrics split cleanly at phases.
   int64_t phase_start = (clock_.now_us() + 999999) / 1000000 * 1000000;
   bool stop = !wait_until(phase_start);
   if (stop) record.interrupted = true;
+  timeline_start = phase_start;
   for (const auto& phase : plan_.phases) {
     if (stop) break;
     PhaseRecord pr;
@@ -89,9 +227,13 @@ RunRecord TimelineExecutor::run() {
     std::vector<size_t> record_index(phase.injections.size(), 0);
     std::string ended_by = "duration";
     int64_t next_tick = phase_start + 1000000;
+    std::optional<BenchmarkRecord> bench;
+    if (phase.benchmark) bench = BenchmarkRecord{phase.name, phase.benchmark->workload, {}, -1, ""};
+    bool bench_done = false;
     for (;;) {
       std::sort(actions.begin(), actions.end(), [](const Action& a, const Action& b) { return a.at < b.at || (a.at == b.at && a.undo > b.undo); });
       int64_t next = phase_end;
+      if (bench && !bench_done) next = std::max(next, next_tick + 100000);  // wait for the last step's tick
       if (!actions.empty()) next = std::min(next, actions.front().at);
       // Checks run 100 ms after each whole second, once every worker has
       // handed over the second that just ended.
@@ -110,6 +252,7 @@ RunRecord TimelineExecutor::run() {
         if (!a.undo) {
           InjectionRecord ir;
           ir.phase = phase.name;
+          ir.step = inj.step_name;
           ir.verb = chaos_verb_name(inj.action.verb);
           ir.start_us = now;
           auto result = chaos_.inject(inj.action);
@@ -132,14 +275,14 @@ RunRecord TimelineExecutor::run() {
             ir.details["took_ms"] = (ir.end_us - now) / 1000;
             metrics_.add_counter(now / 1000000, "scale.steps", 1);
             events_.write("scale", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"details", ir.details}});
-            if (!options_.quiet) std::fprintf(stderr, "[%4llds] scale: %s\n", static_cast<long long>(now / 1000000), ir.description.c_str());
+            say("[" + std::to_string(now / 1000000) + "s] scale: " + ir.description);
             record.injections.push_back(ir);
             continue;
           }
           undo_ids[a.injection] = undo_.push(result->description, result->undo);
           metrics_.add_counter(now / 1000000, "chaos.injected", 1);
           events_.write("chaos_inject", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"details", ir.details}});
-          if (!options_.quiet) std::fprintf(stderr, "[%4llds] chaos: %s\n", static_cast<long long>(now / 1000000), ir.description.c_str());
+          say("[" + std::to_string(now / 1000000) + "s] chaos: " + ir.description);
           record_index[a.injection] = record.injections.size();
           record.injections.push_back(ir);
           actions.push_back({phase_start + inj.offset_us + inj.for_us, a.injection, true});
@@ -151,7 +294,7 @@ RunRecord TimelineExecutor::run() {
           metrics_.add_counter(now / 1000000, "chaos.undone", 1);
           events_.write("chaos_undo", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description},
                                        {"ok", !st}, {"error", st ? st->message : ""}});
-          if (!options_.quiet) std::fprintf(stderr, "[%4llds] chaos undone: %s\n", static_cast<long long>(now / 1000000), ir.description.c_str());
+          say("[" + std::to_string(now / 1000000) + "s] chaos undone: " + ir.description);
         }
         continue;
       }
@@ -162,9 +305,46 @@ RunRecord TimelineExecutor::run() {
           stop = true;
           break;
         }
-        if ((next_tick / 1000000) % 5 == 0) progress(phase, next_tick);
         int64_t tick_second = next_tick / 1000000;
         next_tick += 1000000;
+        sample_process(tick_second - 1);
+        // Expectations over every whole second so far, this phase included.
+        RunRecord so_far = record;
+        so_far.phases.push_back(PhaseRecord{phase.name, phase_start, tick_second * 1000000, ""});
+        so_far.end_us = tick_second * 1000000;
+        if (auto abort = check_expectations(so_far)) {
+          record.aborted = abort;
+          ended_by = "abort";
+          stop = true;
+          break;
+        }
+        if (bench && !bench_done &&
+            tick_second * 1000000 >= phase_start + static_cast<int64_t>(bench->steps.size() + 1) * phase.benchmark->every_us) {
+          if (!benchmark_step(phase, *bench, phase_start, clock_.now_us())) {
+            bench_done = true;
+            if (tick_second * 1000000 < phase_end) ended_by = "knee";
+            phase_end = std::min(phase_end, tick_second * 1000000);
+          }
+        }
+        LiveSnapshot live;
+        live.phase = phase.name;
+        live.phase_index = static_cast<int>(&phase - plan_.phases.data());
+        live.elapsed_us = tick_second * 1000000 - timeline_start;
+        live.planned_us = plan_.total_us;
+        live.phase_elapsed_us = tick_second * 1000000 - phase_start;
+        live.phase_planned_us = phase.duration_us;
+        for (const auto& [name, load] : phase.loads) live.target_rates[name] = current_rate(load, live.phase_elapsed_us, phase.duration_us);
+        live.expectations_failing = failing_;
+        for (const auto& a : actions) {
+          if (a.undo) continue;
+          const auto& act = phase.injections[a.injection].action;
+          std::string what = chaos_verb_name(act.verb);
+          if (chaos_verb_takes_broker(act.verb)) what += " " + act.broker.describe();
+          live.next_step = what + " in " + std::to_string(std::max<int64_t>(0, (a.at - tick_second * 1000000) / 1000000)) + "s";
+          break;
+        }
+        if (options_.live) options_.live->set(live);
+        show_status(live, tick_second);
         bool all_hold = !phase.until.empty() && tick_second > phase_start / 1000000;
         for (const auto* u : phase.until) all_hold = all_hold && condition_holds(*u, tick_second);
         if (all_hold) {
@@ -174,7 +354,8 @@ RunRecord TimelineExecutor::run() {
         }
         continue;
       }
-      if (now >= phase_end) {
+      // A benchmark's last step is measured on the tick after it ends.
+      if (now >= phase_end && !(bench && !bench_done)) {
         if (!phase.until.empty() && ended_by != "condition") ended_by = "timeout";
         break;
       }
@@ -191,13 +372,23 @@ RunRecord TimelineExecutor::run() {
       metrics_.add_counter(ir.end_us / 1000000, "chaos.undone", 1);
       events_.write("chaos_undo", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"ok", !st}, {"early", true}});
     }
+    if (bench) record.benchmarks.push_back(*bench);
     pr.end_us = stop ? clock_.now_us() : phase_end;
     pr.ended_by = ended_by;
     events_.write("phase_end", {{"phase", phase.name}, {"offset_s", pr.end_us / 1e6}, {"ended_by", ended_by}});
-    if (!options_.quiet)
-      std::fprintf(stderr, "[%4llds] phase %s ended (%s)\n", static_cast<long long>(pr.end_us / 1000000), phase.name.c_str(), ended_by.c_str());
+    say("[" + std::to_string(pr.end_us / 1000000) + "s] phase " + phase.name + " ended (" + ended_by + ")");
     record.phases.push_back(pr);
     phase_start = pr.end_us;
+  }
+  if (status_shown_) say("");
+  if (options_.live) {
+    LiveSnapshot end = options_.live->get();
+    end.phase.clear();
+    end.phase_index = -1;
+    end.next_step.clear();
+    end.target_rates.clear();
+    end.aborted = record.aborted.has_value();
+    options_.live->set(end);
   }
   // Stop the load: an interrupted run waits less for outstanding deliveries.
   LoadSpec idle;
@@ -209,7 +400,8 @@ RunRecord TimelineExecutor::run() {
       if (auto f = w->failure()) record.error = f;
   }
   record.end_us = clock_.now_us();
-  events_.write("run_end", {{"interrupted", record.interrupted}, {"error", record.error ? record.error->describe() : ""}});
+  events_.write("run_end", {{"interrupted", record.interrupted}, {"aborted", record.aborted.has_value()},
+                            {"error", record.error ? record.error->describe() : ""}});
   return record;
 }
 

@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "metrics/MetricsStore.h"
+#include "metrics/ProcessUsage.h"
 #include "metrics/RunClock.h"
 #include "plan/Plan.h"
 #include "report/EventLog.h"
 #include "targets/Target.h"
+#include "timeline/LiveStatus.h"
 #include "timeline/RunRecord.h"
 #include "timeline/UndoJournal.h"
 #include "workloads/Workload.h"
@@ -22,6 +24,7 @@ struct ExecutorOptions {
   bool quiet = false;
   int drain_ms = 10000;                // how long stopped workloads wait for deliveries
   int64_t lua_stuck_limit_ms = 5000;  // watchdog for runaway Lua calls
+  LiveStatus* live = nullptr;          // filled in each second for the status line and /metrics
 };
 
 class TimelineExecutor {
@@ -37,7 +40,15 @@ class TimelineExecutor {
   // Waits until run offset `us` or an interrupt; returns false if interrupted.
   bool wait_until(int64_t us);
   bool condition_holds(const SloExpression& e, int64_t to_second) const;
-  void progress(const PlannedPhase& phase, int64_t now_us);
+  // Every expression expectation over the seconds so far; the first
+  // `abort: true` one violated ends the run.
+  std::optional<RunRecord::Abort> check_expectations(const RunRecord& so_far);
+  void sample_process(int64_t second);
+  // Measures the benchmark step that just ended; false when the phase
+  // should end here (the knee was found or max reached).
+  bool benchmark_step(const PlannedPhase& phase, BenchmarkRecord& b, int64_t phase_start, int64_t now_us);
+  void show_status(const LiveSnapshot& s, int64_t second);
+  void say(const std::string& line);  // an event line, clearing the status line first
   std::optional<Error> check_workloads();
 
   const Plan& plan_;
@@ -48,6 +59,12 @@ class TimelineExecutor {
   UndoJournal& undo_;
   const RunClock& clock_;
   ExecutorOptions options_;
+
+  std::vector<bool> violated_;  // by expectation index: reported once
+  int failing_ = 0;
+  ProcessUsage process_;
+  bool tty_ = false;           // stderr is a terminal: one refreshing status line
+  bool status_shown_ = false;
 
   std::mutex mu_;
   std::condition_variable cv_;

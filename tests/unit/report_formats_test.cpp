@@ -1,10 +1,11 @@
-// junit.xml and summary.md, built from hand-made summary.json documents:
-// one testcase per expectation, failures carrying measured and threshold,
-// escaping, and what an aborted run looks like.
+// junit.xml, summary.md and report.html, built from hand-made summary.json
+// documents: one testcase per expectation, failures carrying measured and
+// threshold, escaping, and what an aborted run looks like.
 #include <doctest/doctest.h>
 
 #include <string>
 
+#include "report/HtmlReport.h"
 #include "report/JunitReport.h"
 #include "report/MarkdownSummary.h"
 
@@ -112,4 +113,48 @@ TEST_CASE("summary.md: pipes in an expectation do not break the table") {
                                               {"measured_text", "rows | 3\nok"}, {"threshold_text", "ok"}}});
   std::string md = summary_markdown(s);
   CHECK(contains(md, "| PASS | `lua: a\\|b.lua check` | rows \\| 3 ok | ok |"));
+}
+
+TEST_CASE("report.html: text that says </script> stays text, in the page and in the embedded data") {
+  nlohmann::json s = summary(1, "FAIL: </script><script>alert(1)</script>");
+  const std::string evil = "x</script><script>alert(1)</script><!--";
+  s["scenario"]["name"] = evil;
+  s["expectations"][0]["expect"] = "count(produce.failed) == 0 </script>";
+  s["phases"][0]["name"] = evil;
+  std::string csv = "second,phase,intended,sent,acked,failed\n0,load,500,500,498,0\n1,load,500,500,502,\n";
+  std::vector<nlohmann::json> events = {
+      {{"t", 1.25}, {"type", "chaos_inject"}, {"phase", "load"}, {"verb", "broker-down"}, {"description", "down </script> 1"}},
+      {{"t", 3.0}, {"type", "chaos_undo"}, {"phase", "load"}, {"verb", "broker-down"}, {"description", "down </script> 1"}},
+      {{"t", 2.0}, {"type", "leaders_recovered"}}};
+  std::string html = render_html_report(s, csv, events);
+
+  // Only the page's own two <script> elements close; nothing opens a comment.
+  CHECK(occurrences(html, "</script>") == 2);
+  CHECK(occurrences(html, "<script") == 2);
+  CHECK_FALSE(contains(html, "<!--"));
+  CHECK(contains(html, "<h1>FAIL: x&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!--</h1>"));
+  CHECK(contains(html, "<td><code>count(produce.failed) == 0 &lt;/script&gt;</code></td>"));
+
+  // The embedded data reads back as the original text.
+  const std::string open = "<script type=\"application/json\" id=\"report-data\">";
+  size_t from = html.find(open) + open.size();
+  nlohmann::json data = nlohmann::json::parse(html.substr(from, html.find("</script>", from) - from));
+  CHECK(data["phases"][0]["name"] == evil);
+  REQUIRE(data["markers"].size() == 2);  // chaos only: other events are not markers
+  CHECK(data["markers"][0]["label"] == "+1.2s chaos injected broker-down: down </script> 1 [phase load]");
+  CHECK(data["markers"][1]["kind"] == "chaos_undo");
+  CHECK(json_for_script({{"a", "</script><!--"}}) == R"({"a":"\u003c/script>\u003c!--"})");
+
+  // One row per expectation, by result; charts only for columns with values.
+  CHECK(occurrences(html, "<tr class=\"pass\">") == 1);
+  CHECK(occurrences(html, "<tr class=\"fail\">") == 1);
+  CHECK(occurrences(html, "<tr class=\"no-data\">") == 1);
+  CHECK(contains(html, "<svg class=\"chart\" data-chart=\"throughput\""));
+  CHECK(contains(html, "<svg class=\"chart\" data-chart=\"errors\""));
+  CHECK(contains(html, "data-omitted=\"cpu\""));
+  CHECK_FALSE(contains(html, "data-chart=\"cpu\""));
+  CHECK(data["charts"][0]["series"][2]["values"] == nlohmann::json::array({498, 502}));
+  CHECK(data["charts"][1]["series"][0]["values"] == nlohmann::json::array({0, nullptr}));  // an empty cell is no reading
+  CHECK_FALSE(contains(html, "http://"));
+  CHECK_FALSE(contains(html, "https://"));
 }

@@ -128,6 +128,7 @@ void KafkaProducerDriver::drop_in_flight() {
     if (free[i]) continue;
     if (ledger_) ledger_->failed.add(static_cast<uint64_t>(slots_[i].seq));
     recorder_.failed++;
+    recorder_.topics[slots_[i].topic]->failed++;
     free_slots_.push_back(i);
   }
   in_flight_ = 0;
@@ -148,8 +149,16 @@ rd_kafka_topic_t* KafkaProducerDriver::topic_handle(const std::string& name) {
     last_topic_name_ = name;
     return it->second;
   }
-  rd_kafka_topic_t* t = rd_kafka_topic_new(rk_.get(), name.c_str(), nullptr);
+  // The topic's opaque is its per-topic series in the recorder, so a send
+  // finds it without a lookup. The conf is the handle's default topic conf
+  // (user properties such as acks live there), duplicated.
+  rd_kafka_topic_conf_t* conf = rd_kafka_default_topic_conf_dup(rk_.get());
+  rd_kafka_topic_conf_set_opaque(conf, reinterpret_cast<void*>(static_cast<uintptr_t>(recorder_.topic_series(name))));
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk_.get(), name.c_str(), conf);
+  if (!t) return nullptr;
   topics_.emplace(name, t);
+  last_topic_ = t;
+  last_topic_name_ = name;
   return t;
 }
 
@@ -163,7 +172,7 @@ KafkaProducerDriver::SendResult KafkaProducerDriver::send(const std::string& top
     return SendResult::Failed;
   }
   uint32_t slot = free_slots_.back();
-  slots_[slot] = Slot{intended_us, now, seq};
+  slots_[slot] = Slot{intended_us, now, seq, static_cast<size_t>(reinterpret_cast<uintptr_t>(rd_kafka_topic_opaque(t)))};
   int rc = rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()), value.size(),
                             key ? key->data() : nullptr, key ? key->size() : 0,
                             reinterpret_cast<void*>(static_cast<uintptr_t>(slot)));
@@ -194,14 +203,19 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
     if (msg->err) d->ledger_->failed.add(static_cast<uint64_t>(s.seq));
     else d->ledger_->acked.add(static_cast<uint64_t>(s.seq));
   }
+  ProducerRecorder::TopicSeries& topic = *r.topics[s.topic];
   if (msg->err) {
     r.failed++;
+    topic.failed++;
     if (d->last_error_.empty() || msg->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE) d->last_error_ = rd_kafka_err2str(msg->err);
   } else {
     r.acked++;
     r.bytes += static_cast<int64_t>(msg->len);
     r.latency.record(now - s.intended_us);
     r.send_latency.record(now - s.sent_us);
+    topic.acked++;
+    topic.bytes += static_cast<int64_t>(msg->len);
+    topic.latency.record(now - s.intended_us);
   }
   d->free_slots_.push_back(slot);
   --d->in_flight_;

@@ -54,6 +54,7 @@ class KafkaProducerDriver {
     int64_t intended_us;
     int64_t sent_us;
     int64_t seq;
+    size_t topic;  // the recorder's per-topic series
   };
   const RunClock& clock_;
   ProducerRecorder& recorder_;
