@@ -56,6 +56,7 @@ class SparseHistogram {
  public:
   uint64_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
+  double sum() const { return static_cast<double>(sum_); }
 
  private:
   friend class Histogram;

@@ -6,6 +6,9 @@ namespace kapture {
 
 void MetricsStore::add(int64_t second, const SecondSample& sample) {
   std::lock_guard lock(mu_);
+  // A second already folded into the totals (handed over late): add it
+  // there too; its gauges are older than what the totals show.
+  if (second < folded_to_) fold_into_totals(sample, false);
   auto& s = seconds_[second];
   for (const auto& [name, v] : sample.counters) s.counters[name] += v;
   for (const auto& [name, g] : sample.gauges) s.gauges[name] += g;
@@ -25,6 +28,24 @@ void MetricsStore::add(int64_t second, const SecondSample& sample) {
 void MetricsStore::add_counter(int64_t second, const std::string& name, int64_t delta) {
   std::lock_guard lock(mu_);
   seconds_[second].counters[name] += delta;
+  if (second < folded_to_) totals_.counters[name] += delta;
+}
+
+void MetricsStore::fold_into_totals(const SecondSample& s, bool gauges) const {
+  for (const auto& [name, v] : s.counters) totals_.counters[name] += v;
+  if (gauges)
+    for (const auto& [name, v] : s.gauges) totals_.gauges[name] = v;
+  for (const auto& [name, h] : s.histograms) {
+    totals_.histogram_counts[name] += h.count();
+    totals_.histogram_sums[name] += h.sum();
+  }
+}
+
+MetricsStore::Totals MetricsStore::totals(int64_t to) const {
+  std::lock_guard lock(mu_);
+  for (auto it = seconds_.lower_bound(folded_to_); it != seconds_.end() && it->first < to; ++it) fold_into_totals(it->second, true);
+  folded_to_ = std::max(folded_to_, to);
+  return totals_;
 }
 
 int64_t MetricsStore::counter_sum(const std::string& name, SecondWindow w) const {

@@ -42,9 +42,26 @@ class MetricsStore {
   int64_t last_second() const;  // -1 when empty
   std::map<int64_t, SecondSample> snapshot() const;
 
+  // Every series summed over the seconds before `to`: counters, histograms'
+  // sample counts and sums, and each gauge's latest value. Kept as running
+  // totals (seconds are folded in once, late arrivals added to them), so a
+  // /metrics scrape costs the same an hour into a run as at its start. A `to`
+  // below an earlier call's gets what that call folded.
+  struct Totals {
+    std::map<std::string, int64_t> counters;
+    std::map<std::string, double> gauges;
+    std::map<std::string, uint64_t> histogram_counts;
+    std::map<std::string, double> histogram_sums;
+  };
+  Totals totals(int64_t to) const;
+
  private:
+  void fold_into_totals(const SecondSample& s, bool gauges) const;
+
   mutable std::mutex mu_;
   std::map<int64_t, SecondSample> seconds_;
+  mutable Totals totals_;           // seconds [0, folded_to_) summed
+  mutable int64_t folded_to_ = 0;
 };
 
 }  // namespace kapture

@@ -142,36 +142,24 @@ Naming naming(const std::string& store_name, MetricKind kind) {
 }
 
 struct Folded {
-  std::map<std::string, int64_t> counters;
-  std::map<std::string, double> gauges;  // the last completed second's value
-  std::map<std::string, Histogram> whole;   // every completed second
+  MetricsStore::Totals totals;              // every completed second
   std::map<std::string, Histogram> recent;  // the quantile window
 };
 
 // Every completed second folded into run totals. The newest second in the
 // store is still being filled (recorders hand a second over when the next
-// one begins), so it waits until the timeline is over.
+// one begins), so it waits until the timeline is over. The store keeps the
+// totals as it goes: a scrape reads them and the last few seconds, never the
+// whole run.
 Folded fold(const MetricsStore& store, const LiveSnapshot& live) {
-  // The store can only be enumerated by copying it (under its lock, which
-  // recorders handing over a second then wait for); the merging below runs
-  // outside the lock. Both grow with the run: with six busy histograms the
-  // copy takes about 7 ms after 2 minutes and 20 ms after 10 (-O2), so scrape
-  // every few seconds, not faster, in long runs. Running totals kept by the
-  // store itself would make a scrape independent of the run's length.
-  std::map<int64_t, SecondSample> seconds = store.snapshot();
   Folded f;
-  if (seconds.empty()) return f;
+  int64_t last = store.last_second();
+  if (last < 0) return f;
   bool over = live.phase_index < 0 && live.elapsed_us > 0;
-  int64_t cutoff = over ? seconds.rbegin()->first + 1 : seconds.rbegin()->first;
-  for (const auto& [second, s] : seconds) {
-    if (second >= cutoff) break;
-    for (const auto& [name, v] : s.counters) f.counters[name] += v;
-    for (const auto& [name, v] : s.gauges) f.gauges[name] = v;
-    for (const auto& [name, h] : s.histograms) {
-      f.whole[name].merge(h);
-      if (second >= cutoff - kQuantileWindowSeconds) f.recent[name].merge(h);
-    }
-  }
+  int64_t cutoff = over ? last + 1 : last;
+  f.totals = store.totals(cutoff);
+  for (const auto& [name, count] : f.totals.histogram_counts)
+    f.recent[name] = store.histogram(name, SecondWindow{cutoff - kQuantileWindowSeconds, cutoff});
   return f;
 }
 
@@ -241,19 +229,19 @@ std::string prometheus_exposition(const MetricsStore& store, const LiveSnapshot&
   // increase (Prometheus' advice for known series); the ledger's only once it
   // was checked, since a 0 there would claim nothing was lost.
   for (const auto& m : metric_catalog())
-    if (m.kind == MetricKind::Counter && !m.name.starts_with("ledger.")) f.counters.try_emplace(std::string(m.name), 0);
+    if (m.kind == MetricKind::Counter && !m.name.starts_with("ledger.")) f.totals.counters.try_emplace(std::string(m.name), 0);
 
   Exposition e;
   add_live(e, live);
-  for (const auto& [name, v] : f.counters) {
+  for (const auto& [name, v] : f.totals.counters) {
     Naming n = naming(name, MetricKind::Counter);
     e.add(n.family, "counter", n.help, n.labels, static_cast<double>(v) / n.divisor);
   }
-  for (const auto& [name, v] : f.gauges) {
+  for (const auto& [name, v] : f.totals.gauges) {
     Naming n = naming(name, MetricKind::Gauge);
     e.add(n.family, "gauge", n.help, n.labels, v / n.divisor);
   }
-  for (const auto& [name, whole] : f.whole) {
+  for (const auto& [name, count] : f.totals.histogram_counts) {
     Naming n = naming(name, MetricKind::Histogram);
     auto recent = f.recent.find(name);
     for (double q : kQuantiles) {
@@ -263,11 +251,8 @@ std::string prometheus_exposition(const MetricsStore& store, const LiveSnapshot&
                      : static_cast<double>(recent->second.percentile(q * 100)) / n.divisor;
       e.add(n.family, "summary", n.help, n.labels, v, "", {{"quantile", number(q)}});
     }
-    // Samples are whole units, so their sum is an integer: rounding undoes
-    // what mean() times count() loses.
-    double sum = std::round(whole.mean() * static_cast<double>(whole.count()));
-    e.add(n.family, "summary", n.help, n.labels, sum / n.divisor, "_sum");
-    e.add(n.family, "summary", n.help, n.labels, static_cast<double>(whole.count()), "_count");
+    e.add(n.family, "summary", n.help, n.labels, f.totals.histogram_sums[name] / n.divisor, "_sum");
+    e.add(n.family, "summary", n.help, n.labels, static_cast<double>(count), "_count");
   }
   return e.text();
 }
