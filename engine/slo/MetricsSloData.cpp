@@ -132,6 +132,9 @@ SloOutcome evaluate_on_store(const SloExpression& e, const MetricsStore& store, 
   if (range.length() <= len) windows.push_back(range);
   else
     for (int64_t s = range.from; s + len <= range.to; ++s) windows.push_back(SecondWindow{s, s + len});
+  // While the run goes, checks come every second: each window is judged
+  // once, as the newest (the verdict at the end judges them all again).
+  if (!ctx.final && windows.size() > 1) windows.erase(windows.begin(), windows.end() - 1);
   std::optional<SloOutcome> worst;
   SecondWindow worst_window;
   int with_data = 0, failing = 0, streak = 0, best_streak = 0;

@@ -140,6 +140,13 @@ TEST_CASE("slo windows over a store: every window, consecutive windows, the wors
   CHECK(contains(four.note, "held in"));
   CHECK(evaluate_on_store(parse_ok("p90(produce.latency) < 100ms over 5s for 7 consecutive"), store, whole(20)).pass);
   CHECK_FALSE(evaluate_on_store(parse_ok("p90(produce.latency) < 100ms over 5s for 8 consecutive"), store, whole(20)).pass);
+  // While the run goes only the newest window is judged: the spike's windows
+  // were judged (and reported) when they were the newest.
+  SloContext live = whole(20);
+  live.final = false;
+  CHECK(evaluate_on_store(parse_ok("p90(produce.latency) < 100ms over 5s"), store, live).pass);
+  live.run = SecondWindow{0, 10};
+  CHECK_FALSE(evaluate_on_store(parse_ok("p90(produce.latency) < 100ms over 5s"), store, live).pass);
   // Seconds with no samples are skipped; no window with data at all is no data.
   MetricsStore nothing;
   SloOutcome empty = evaluate_on_store(parse_ok("p90(produce.latency) < 100ms over 5s"), nothing, whole(20));
