@@ -99,11 +99,11 @@ nlohmann::json build_summary(const ReportInput& in) {
   for (const auto& b : in.run.benchmarks) {
     nlohmann::json bj = {{"phase", b.phase}, {"workload", b.workload}, {"stopped_because", b.stopped_because}, {"steps", nlohmann::json::array()}};
     for (const auto& st : b.steps)
-      bj["steps"].push_back({{"target_per_s", st.target}, {"achieved_per_s", st.achieved}, {"from_s", st.from_s}, {"to_s", st.to_s},
+      bj["steps"].push_back({{"target_per_s", st.target}, {"threads", st.threads}, {"achieved_per_s", st.achieved}, {"from_s", st.from_s}, {"to_s", st.to_s},
                              {"p50_ms", st.p50_us / 1000}, {"p99_ms", st.p99_us / 1000}, {"failed", st.failed}, {"broken", st.broken}});
     if (b.knee >= 0) {
       const BenchmarkStep& k = b.steps[static_cast<size_t>(b.knee)];
-      bj["knee"] = {{"target_per_s", k.target}, {"achieved_per_s", k.achieved}, {"p99_ms", k.p99_us / 1000}};
+      bj["knee"] = {{"target_per_s", k.target}, {"threads", k.threads}, {"achieved_per_s", k.achieved}, {"p99_ms", k.p99_us / 1000}};
     } else {
       bj["knee"] = nullptr;
     }
@@ -284,7 +284,10 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
     if (b.knee >= 0) {
       const BenchmarkStep& k = b.steps[static_cast<size_t>(b.knee)];
       char buf[160];
-      std::snprintf(buf, sizeof buf, "maximum sustainable rate %.0f/s (achieved %.0f/s, p99 %.2fms)", k.target, k.achieved, k.p99_us / 1000);
+      if (k.threads > 0)
+        std::snprintf(buf, sizeof buf, "maximum sustainable rate %.0f/s with %d threads (p99 %.2fms)", k.achieved, k.threads, k.p99_us / 1000);
+      else
+        std::snprintf(buf, sizeof buf, "maximum sustainable rate %.0f/s (achieved %.0f/s, p99 %.2fms)", k.target, k.achieved, k.p99_us / 1000);
       o << buf;
     } else {
       o << "no step held";
@@ -292,7 +295,8 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
     o << "; " << b.stopped_because << "\n";
     for (const auto& st : b.steps) {
       char buf[256];
-      std::snprintf(buf, sizeof buf, "    %8.0f/s -> %8.0f/s  p50 %7.2fms  p99 %7.2fms  failed %lld%s%s\n", st.target, st.achieved, st.p50_us / 1000,
+      std::string level = st.threads > 0 ? std::to_string(st.threads) + " threads" : std::to_string(static_cast<long long>(st.target)) + "/s";
+      std::snprintf(buf, sizeof buf, "    %10s -> %8.0f/s  p50 %7.2fms  p99 %7.2fms  failed %lld%s%s\n", level.c_str(), st.achieved, st.p50_us / 1000,
                     st.p99_us / 1000, static_cast<long long>(st.failed), st.broken.empty() ? "" : "  broke: ", st.broken.c_str());
       o << buf;
     }

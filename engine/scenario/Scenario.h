@@ -172,10 +172,14 @@ struct StepSpec {
 // highest step that kept up and held every expectation.
 struct BenchmarkSpec {
   std::string workload;
-  double from = 0, step = 0, max = 0;  // records per second
+  // `by: rate`: records per second. `by: threads`: producer threads, each
+  // sending as fast as it can.
+  bool by_threads = false;
+  double from = 0, step = 0, max = 0;
   int64_t every_us = 0;
   // A step "rises" when achieved throughput grows by at least this fraction
-  // of the step's increase in target rate.
+  // of what the step added: of its rate increase, or with threads of what
+  // the added threads would bring at the previous step's per-thread rate.
   double rise = 0.5;
   int steps() const { return step > 0 ? static_cast<int>((max - from) / step + 1e-9) + 1 : 1; }
   SourceLocation where;

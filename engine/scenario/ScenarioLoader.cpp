@@ -688,7 +688,8 @@ class Loader {
         error(ph["load"], "the benchmark sets workload '" + p.benchmark->workload + "''s rate; remove it from load");
       if (p.benchmark) {
         LoadSpec first;
-        first.rate = p.benchmark->from;
+        if (p.benchmark->by_threads) first.kind = LoadSpec::Kind::Max;
+        else first.rate = p.benchmark->from;
         first.where = p.benchmark->where;
         p.loads[p.benchmark->workload] = first;
       }
@@ -700,20 +701,37 @@ class Loader {
   // {workload: loader, from: 1000/s, step: 1000/s, every: 10s, max: 20000/s, rise: 50%}
   void benchmark(const YAML::Node& n, PhaseSpec& p, const Scenario& s) {
     if (!n.IsMap()) return error(n, "benchmark is a map such as {workload: loader, from: 1000/s, step: 1000/s, every: 10s, max: 20000/s}");
-    keys(n, "benchmark", {"workload", "from", "step", "every", "max", "rise"});
+    keys(n, "benchmark", {"workload", "by", "from", "step", "every", "max", "rise"});
     BenchmarkSpec b;
     b.where = at(n);
     b.workload = required_string(n, "workload", "benchmark");
-    if (!b.workload.empty() && std::none_of(s.workloads.begin(), s.workloads.end(), [&](const auto& w) { return w.name == b.workload; }))
-      error(n["workload"], "benchmark names no kafka-producer workload '" + b.workload + "'");
+    const ProducerWorkloadSpec* w = nullptr;
+    for (const auto& pw : s.workloads)
+      if (pw.name == b.workload) w = &pw;
+    if (!b.workload.empty() && !w) error(n["workload"], "benchmark names no kafka-producer workload '" + b.workload + "'");
+    if (n["by"]) {
+      std::string by = scalar_string(n["by"], "by");
+      one_of(n["by"], by, {"rate", "threads"}, "benchmark by");
+      b.by_threads = by == "threads";
+    }
     for (const char* k : {"from", "step", "every", "max"})
       if (!n[k]) error(n, std::string("benchmark needs '") + k + "'");
-    if (n["from"]) b.from = rate(n["from"], "from").value_or(0);
-    if (n["step"]) b.step = rate(n["step"], "step").value_or(0);
-    if (n["max"]) b.max = rate(n["max"], "max").value_or(0);
+    if (b.by_threads) {
+      // Thread counts; the workload sends at max rate and needs the threads started.
+      if (n["from"]) b.from = static_cast<double>(bounded(n["from"], "from", 1, 64, 1));
+      if (n["step"]) b.step = static_cast<double>(bounded(n["step"], "step", 1, 64, 1));
+      if (n["max"]) b.max = static_cast<double>(bounded(n["max"], "max", 1, 64, 1));
+      if (w && n["max"] && b.max > w->max_threads)
+        error(n["max"], "max " + std::to_string(static_cast<int>(b.max)) + " threads is more than workload '" + w->name +
+                            "' starts (set its max_threads to at least " + std::to_string(static_cast<int>(b.max)) + ")");
+    } else {
+      if (n["from"]) b.from = rate(n["from"], "from").value_or(0);
+      if (n["step"]) b.step = rate(n["step"], "step").value_or(0);
+      if (n["max"]) b.max = rate(n["max"], "max").value_or(0);
+    }
     if (n["every"]) b.every_us = duration(n["every"], "every").value_or(0);
-    if (n["from"] && b.from <= 0) error(n["from"], "from must be a positive rate");
-    if (n["step"] && b.step <= 0) error(n["step"], "step must be a positive rate");
+    if (n["from"] && b.from <= 0) error(n["from"], "from must be positive");
+    if (n["step"] && b.step <= 0) error(n["step"], "step must be positive");
     if (n["max"] && b.max < b.from) error(n["max"], "max must be at least from");
     if (n["every"] && (b.every_us < 3000000 || b.every_us % 1000000 != 0))
       error(n["every"], "every is whole seconds, at least 3s (each step's first second is a warm-up, not measured)");

@@ -60,7 +60,7 @@ bool MetricsSloData::aggregate(const SloNode& node, const std::string& window, d
 }
 
 bool MetricsSloData::recovery(const SloExpression& e, double& out) const {
-  auto it = ctx_.steps.find(e.after);
+  auto it = ctx_.steps.find(e.after_key());
   if (it == ctx_.steps.end() || it->second.empty() || e.recovery.empty()) return false;
   const SloExpression& cond = e.recovery.front();
   out = 0;
@@ -108,10 +108,11 @@ std::string seconds_text(SecondWindow w) {
 SloOutcome evaluate_on_store(const SloExpression& e, const MetricsStore& store, const SloContext& ctx) {
   if (!e.recovery.empty()) {
     SloOutcome o = evaluate_slo(e, MetricsSloData(store, ctx));
-    auto it = ctx.steps.find(e.after);
+    auto it = ctx.steps.find(e.after_key());
     size_t n = it == ctx.steps.end() ? 0 : it->second.size();
-    o.note = n == 0 ? e.after + " never ran"
-                    : "slowest of " + std::to_string(n) + " injection(s) of " + e.after + (std::isinf(o.lhs) ? ": never recovered" : "");
+    std::string what = e.after_end ? " undo(s) of " : " injection(s) of ";
+    o.note = n == 0 ? e.after + (e.after_end ? " was never undone" : " never ran")
+                    : "slowest of " + std::to_string(n) + what + e.after + (std::isinf(o.lhs) ? ": never recovered" : "");
     return o;
   }
   if (e.over_us == 0) return evaluate_slo(e, MetricsSloData(store, ctx));

@@ -44,6 +44,10 @@ class Parser {
       e_.after = peek().text;
       e_.after_offset = peek().offset;
       ++pos_;
+      if (peek().type == Token::Type::Ident && peek().text == "ends") {
+        e_.after_end = true;
+        ++pos_;
+      }
     }
     std::string trailing;
     size_t trailing_offset = 0;

@@ -2,7 +2,7 @@
 // Expectations such as `p99(produce.latency) < 250ms during steady`.
 //
 //   expectation := sum CMP sum clause*
-//                | 'recovery_time' '(' sum CMP sum ')' CMP sum 'after' STEP
+//                | 'recovery_time' '(' sum CMP sum ')' CMP sum 'after' STEP ['ends']
 //   clause      := 'during' PHASE | 'over' DURATION [ 'for' N 'consecutive' ['windows'] ]
 //   sum         := product (('+' | '-') product)*
 //   product     := factor (('*' | '/') factor)*
@@ -19,8 +19,9 @@
 // consecutive` in at least N windows in a row. Aggregates with their own
 // `during` keep it (`p99(x) < 2 * p99(x) during baseline over 10s`).
 // `recovery_time(COND)` is how long after each injection of STEP (a step's
-// `name`, or a chaos verb) COND first held for 3 seconds in a row; the worst
-// injection counts, and one that never recovered is infinite.
+// `name`, or a chaos verb) COND first held for 3 seconds in a row, or with
+// `ends` after each undo (a delay or a pause hurts until it is lifted); the
+// worst injection counts, and one that never recovered is infinite.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ struct SloExpression {
   std::vector<SloExpression> recovery;
   std::string after;
   size_t after_offset = 0;
+  bool after_end = false;  // `after STEP ends`: from the undo, not the injection
+  // The key of ctx.steps the recovery counts from.
+  std::string after_key() const { return after_end ? after + " ends" : after; }
 
   // Phase names used in `during`, with the offsets where they were written.
   std::vector<std::pair<std::string, size_t>> phases_named() const;

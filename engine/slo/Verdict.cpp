@@ -21,11 +21,16 @@ SloContext slo_context(const RunRecord& run, bool final) {
   ctx.final = final;
   for (const auto& i : run.injections) {
     if (!i.error.empty() && i.end_us < 0) continue;  // never took effect
-    // One step hitting several brokers at once is one injection to recover from.
+    // One step hitting several brokers at once is one injection to recover
+    // from; "NAME ends" keys its undos.
+    auto note = [&](const std::string& key, int64_t at) {
+      auto& times = ctx.steps[key];
+      if (times.empty() || times.back() / 1000000 != at / 1000000) times.push_back(at);
+    };
     for (const std::string& key : {i.step, i.verb}) {
       if (key.empty()) continue;
-      auto& starts = ctx.steps[key];
-      if (starts.empty() || starts.back() / 1000000 != i.start_us / 1000000) starts.push_back(i.start_us);
+      note(key, i.start_us);
+      if (i.end_us >= 0) note(key + " ends", i.end_us);
     }
   }
   return ctx;

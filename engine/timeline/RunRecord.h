@@ -32,7 +32,8 @@ struct InjectionRecord {
 
 // One rate a benchmark phase tried, measured over the step minus its first second.
 struct BenchmarkStep {
-  double target = 0;    // records per second asked for
+  double target = 0;    // records per second asked for (0 with threads: as fast as they can)
+  int threads = 0;      // producer threads (a benchmark by threads)
   double achieved = 0;  // acknowledged per second
   int64_t from_s = 0, to_s = 0;
   double p50_us = 0, p99_us = 0;

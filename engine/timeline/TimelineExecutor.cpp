@@ -92,7 +92,9 @@ bool TimelineExecutor::benchmark_step(const PlannedPhase& phase, BenchmarkRecord
   int k = static_cast<int>(b.steps.size());
   int64_t every_s = spec.every_us / 1000000, start_s = phase_start / 1000000;
   BenchmarkStep st;
-  st.target = spec.from + k * spec.step;
+  double level = spec.from + k * spec.step;
+  if (spec.by_threads) st.threads = static_cast<int>(level);
+  else st.target = level;
   // The step's first second is its warm-up: the new rate reaching the brokers.
   st.from_s = start_s + k * every_s + 1;
   st.to_s = start_s + (k + 1) * every_s;
@@ -118,18 +120,23 @@ bool TimelineExecutor::benchmark_step(const PlannedPhase& phase, BenchmarkRecord
     }
   }
   b.steps.push_back(st);
-  events_.write("benchmark_step", {{"phase", phase.name}, {"target", st.target}, {"achieved", st.achieved}, {"p50_ms", st.p50_us / 1000},
+  events_.write("benchmark_step", {{"phase", phase.name}, {"target", st.target}, {"threads", st.threads}, {"achieved", st.achieved}, {"p50_ms", st.p50_us / 1000},
                                    {"p99_ms", st.p99_us / 1000}, {"failed", st.failed}, {"broken", st.broken}});
   char line[256];
-  std::snprintf(line, sizeof line, "[%llds] benchmark: target %.0f/s, achieved %.0f/s, p99 %.2fms%s%s", static_cast<long long>(now_us / 1000000),
-                st.target, st.achieved, st.p99_us / 1000, st.broken.empty() ? "" : ", broke: ", st.broken.c_str());
+  std::string level_text = spec.by_threads ? std::to_string(st.threads) + " threads" : "target " + std::to_string(static_cast<long long>(st.target)) + "/s";
+  std::snprintf(line, sizeof line, "[%llds] benchmark: %s, achieved %.0f/s, p99 %.2fms%s%s", static_cast<long long>(now_us / 1000000),
+                level_text.c_str(), st.achieved, st.p99_us / 1000, st.broken.empty() ? "" : ", broke: ", st.broken.c_str());
   say(line);
   if (!st.broken.empty()) {
     b.knee = k - 1;
     b.stopped_because = "expectation broke: " + st.broken;
     return false;
   }
-  if (k > 0 && st.achieved - b.steps[k - 1].achieved < spec.rise * spec.step) {
+  // What the step added: its rate increase, or the new threads at the
+  // previous step's rate per thread.
+  const BenchmarkStep* prev = k > 0 ? &b.steps[k - 1] : nullptr;
+  double added = !prev ? 0 : spec.by_threads ? prev->achieved / std::max(1, prev->threads) * spec.step : spec.step;
+  if (prev && st.achieved - prev->achieved < spec.rise * added) {
     b.knee = k - 1;
     b.stopped_because = "throughput stopped rising";
     return false;
@@ -139,11 +146,25 @@ bool TimelineExecutor::benchmark_step(const PlannedPhase& phase, BenchmarkRecord
     b.stopped_because = "reached max without a knee";
     return false;
   }
+  benchmark_load(spec, k + 1, now_us);
+  return true;
+}
+
+void TimelineExecutor::benchmark_load(const BenchmarkSpec& spec, int k, int64_t now_us) {
+  double level = spec.from + k * spec.step;
+  if (spec.by_threads) {
+    // The producer's own scale verb: it returns at once at max rate.
+    ChaosAction scale;
+    scale.verb = ChaosVerb::ScaleProducer;
+    scale.workload = spec.workload;
+    scale.threads = static_cast<int>(level);
+    if (auto r = chaos_.inject(scale); !r) say("benchmark: scaling " + spec.workload + " failed: " + r.error().message);
+    return;
+  }
   LoadSpec next;
-  next.rate = spec.from + (k + 1) * spec.step;
+  next.rate = level;
   for (Workload* wl : workloads_)
     if (wl->name() == spec.workload) wl->set_load(next, now_us, spec.every_us);
-  return true;
 }
 
 void TimelineExecutor::sample_process(int64_t second) {
@@ -168,7 +189,7 @@ void TimelineExecutor::show_status(const LiveSnapshot& st, int64_t second) {
   SecondWindow last{second - 1, second};
   double target = 0;
   for (const auto& [name, rate] : st.target_rates) target += rate;
-  int64_t acked = metrics_.counter_sum("produce.acked", last) + metrics_.counter_sum("etl.written", last);
+  int64_t acked = metrics_.counter_sum("produce.acked", last);
   int64_t errors = metrics_.counter_sum("produce.failed", SecondWindow{0, second}) + metrics_.counter_sum("etl.sink_errors", SecondWindow{0, second});
   Histogram lat = metrics_.histogram("produce.latency", last);
   auto lag = metrics_.gauge_last("etl.lag", last);
@@ -228,7 +249,10 @@ RunRecord TimelineExecutor::run() {
     std::string ended_by = "duration";
     int64_t next_tick = phase_start + 1000000;
     std::optional<BenchmarkRecord> bench;
-    if (phase.benchmark) bench = BenchmarkRecord{phase.name, phase.benchmark->workload, {}, -1, ""};
+    if (phase.benchmark) {
+      bench = BenchmarkRecord{phase.name, phase.benchmark->workload, {}, -1, ""};
+      if (phase.benchmark->by_threads) benchmark_load(*phase.benchmark, 0, phase_start);
+    }
     bool bench_done = false;
     for (;;) {
       std::sort(actions.begin(), actions.end(), [](const Action& a, const Action& b) { return a.at < b.at || (a.at == b.at && a.undo > b.undo); });

@@ -47,6 +47,8 @@ class TimelineExecutor {
   // Measures the benchmark step that just ended; false when the phase
   // should end here (the knee was found or max reached).
   bool benchmark_step(const PlannedPhase& phase, BenchmarkRecord& b, int64_t phase_start, int64_t now_us);
+  // Sets a benchmark's step k (its rate, or its thread count).
+  void benchmark_load(const BenchmarkSpec& spec, int k, int64_t now_us);
   void show_status(const LiveSnapshot& s, int64_t second);
   void say(const std::string& line);  // an event line, clearing the status line first
   std::optional<Error> check_workloads();

@@ -15,7 +15,7 @@ SRC=$2
 run_kept "$SRC/scenarios/chaos-kafka.yaml" --quiet \
   --set timeline.warmup.duration=2s \
   --set timeline.steady.duration=6s \
-  --set timeline.chaos.duration=14s \
+  --set timeline.chaos.duration=16s \
   --set timeline.chaos.steps.0.at=2s \
   --set timeline.chaos.steps.0.for=5s \
   --set timeline.chaos.steps.1.at=9s \

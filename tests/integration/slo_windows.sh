@@ -79,5 +79,25 @@ if [ -n "$summary" ]; then
   check "the console summary names the maximum sustainable rate" grep -q "maximum sustainable rate" "$work/bench.out"
   check "phase ended at the knee" test "$(json "$summary" "j['phases'][0]['ended_by']")" = knee
 fi
+# --- benchmark by threads: each producer thread has its own connection to
+# the throttled broker (one request of 50 records in flight per 100 ms), so
+# throughput grows with threads ---
+"$ENGINE" run "$F/benchmark.yaml" --results "$work/r4" --quiet --set workloads.w.max_threads=3 \
+  --set 'timeline.ramp.benchmark={workload: w, by: threads, from: 1, step: 1, every: 3s, max: 3}' \
+  --set 'timeline.ramp.steps=[{at: 0s, chaos: broker-delay, broker: 1, delay: 100ms, for: 9s}]' \
+  >"$work/threads.out" 2>"$work/threads.err"; rc=$?
+summary=$(ls "$work"/r4/*/summary.json 2>/dev/null | head -1)
+check "benchmark by threads: exit 0" test $rc = 0
+if [ -n "$summary" ]; then
+  b="j['benchmarks'][0]"
+  check "steps ran 1, 2, 3 threads" test "$(json "$summary" "[s['threads'] for s in $b['steps']]")" = "[1, 2, 3]"
+  check "one thread is held to the throttle (under 800/s)" \
+    python3 -c "import sys; sys.exit(0 if $(json "$summary" "$b['steps'][0]['achieved_per_s']") < 800 else 1)"
+  check "two threads send at least 1.5x one thread" \
+    python3 -c "import sys; s=$(json "$summary" "$b['steps']"); sys.exit(0 if s[1]['achieved_per_s'] >= 1.5 * s[0]['achieved_per_s'] else 1)"
+  check "the knee is reported in threads" python3 -c "import sys; sys.exit(0 if $(json "$summary" "$b['knee']['threads']") >= 2 else 1)"
+else
+  check "benchmark by threads wrote summary.json" false
+fi
 [ "$failed" -eq 0 ] || { cat "$work"/*.out "$work"/*.err | tail -40; }
 finish

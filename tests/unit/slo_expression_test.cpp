@@ -7,27 +7,14 @@
 #include <vector>
 
 #include "slo/SloExpression.h"
+#include "slo_parse.h"
 
 using namespace kapture;
+using slo_test::contains;
+using slo_test::parse_err;
+using slo_test::parse_ok;
 
 namespace {
-
-SloExpression parse_ok(const std::string& text) {
-  auto r = parse_slo(text);
-  INFO(text << (r ? std::string() : " -> " + r.error().describe()));
-  REQUIRE(r.ok());
-  return *r;
-}
-
-// The error for `text`, which must not parse.
-Error parse_err(const std::string& text) {
-  auto r = parse_slo(text);
-  INFO(text);
-  REQUIRE_FALSE(r.ok());
-  return r.error();
-}
-
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
 // Fixed numbers by "agg(metric)@window"; records which windows were asked for.
 class FakeData : public SloData {

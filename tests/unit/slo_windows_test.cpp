@@ -7,26 +7,14 @@
 
 #include "slo/MetricsSloData.h"
 #include "slo/SloExpression.h"
+#include "slo_parse.h"
 
 using namespace kapture;
+using slo_test::contains;
+using slo_test::parse_err;
+using slo_test::parse_ok;
 
 namespace {
-
-SloExpression parse_ok(const std::string& text) {
-  auto r = parse_slo(text);
-  INFO(text << (r ? std::string() : " -> " + r.error().describe()));
-  REQUIRE(r.ok());
-  return *r;
-}
-
-Error parse_err(const std::string& text) {
-  auto r = parse_slo(text);
-  INFO(text);
-  REQUIRE_FALSE(r.ok());
-  return r.error();
-}
-
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
 // One latency per second (in microseconds) from second 0.
 // (MetricsStore holds a mutex: filled in place, not returned.)
@@ -191,6 +179,17 @@ TEST_CASE("slo recovery_time over a store: first of 3 good seconds after each in
   SloOutcome so_far = evaluate_on_store(e, bad, late);
   CHECK(so_far.lhs == doctest::Approx(6'000'000));
   CHECK(so_far.pass);  // 6 s < 10 s: not violated yet
+  // `after STEP ends` counts from the undo instead.
+  auto ends = parse_ok("recovery_time(p99(produce.latency) < 100ms) < 5s after broker-kill ends");
+  CHECK(ends.after == "broker-kill");
+  CHECK(ends.after_end);
+  SloContext undone = whole(30);
+  undone.steps["broker-kill"] = {5'200'000};
+  undone.steps["broker-kill ends"] = {11'500'000};
+  SloOutcome from_undo = evaluate_on_store(ends, store, undone);
+  CHECK(from_undo.lhs == doctest::Approx(500'000));  // good from second 12 on
+  CHECK(from_undo.pass);
+  CHECK(contains(from_undo.note, "undo(s) of broker-kill"));
   // A step that never ran is no data.
   SloContext none = whole(30);
   CHECK(evaluate_on_store(e, store, none).no_data);
