@@ -1,7 +1,5 @@
 #include "timeline/TimelineExecutor.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
@@ -9,13 +7,14 @@
 #include "common/Units.h"
 #include "slo/MetricsSloData.h"
 #include "slo/Verdict.h"
+#include "timeline/BenchmarkPhase.h"
 
 namespace kapture {
 
 TimelineExecutor::TimelineExecutor(const Plan& plan, ChaosInjector& chaos, std::vector<Workload*> workloads, MetricsStore& metrics,
                                    EventLog& events, UndoJournal& undo, const RunClock& clock, ExecutorOptions options)
     : plan_(plan), chaos_(chaos), workloads_(std::move(workloads)), metrics_(metrics), events_(events), undo_(undo), clock_(clock),
-      options_(options) {}
+      options_(options), console_(options.quiet) {}
 
 void TimelineExecutor::interrupt() {
   interrupted_ = true;
@@ -79,7 +78,7 @@ std::optional<RunRecord::Abort> TimelineExecutor::check_expectations(const RunRe
                                              {"threshold", r.cmp + " " + format_slo_value(r.threshold, r.dim)}, {"abort", e.abort}});
     }
     if (e.abort) {
-      say("[" + std::to_string(second) + "s] abort: '" + r.text + "' violated (measured " + format_slo_value(r.measured, r.dim) +
+      console_.say("[" + std::to_string(second) + "s] abort: '" + r.text + "' violated (measured " + format_slo_value(r.measured, r.dim) +
           ", threshold " + r.cmp + " " + format_slo_value(r.threshold, r.dim) + ")");
       return RunRecord::Abort{i, second * 1000000, r.measured, r.threshold, r.message};
     }
@@ -90,62 +89,15 @@ std::optional<RunRecord::Abort> TimelineExecutor::check_expectations(const RunRe
 bool TimelineExecutor::benchmark_step(const PlannedPhase& phase, BenchmarkRecord& b, int64_t phase_start, int64_t now_us) {
   const BenchmarkSpec& spec = *phase.benchmark;
   int k = static_cast<int>(b.steps.size());
-  int64_t every_s = spec.every_us / 1000000, start_s = phase_start / 1000000;
-  BenchmarkStep st;
-  double level = spec.from + k * spec.step;
-  if (spec.by_threads) st.threads = static_cast<int>(level);
-  else st.target = level;
-  // The step's first second is its warm-up: the new rate reaching the brokers.
-  st.from_s = start_s + k * every_s + 1;
-  st.to_s = start_s + (k + 1) * every_s;
-  SecondWindow w{st.from_s, st.to_s};
-  st.achieved = static_cast<double>(metrics_.counter_sum("produce.acked", w)) / static_cast<double>(w.length());
-  Histogram lat = metrics_.histogram("produce.latency", w);
-  st.p50_us = static_cast<double>(lat.percentile(50));
-  st.p99_us = static_cast<double>(lat.percentile(99));
-  st.failed = metrics_.counter_sum("produce.failed", w);
-  // Expectations about the load as a whole (no phase, window, recovery or
-  // ledger of their own) must hold in each step.
-  SloContext ctx;
-  ctx.run = w;
-  for (const auto& e : plan_.scenario->expectations) {
-    if (e.lua || e.prometheus || e.expr.has_during() || e.expr.over_us > 0 || !e.expr.recovery.empty()) continue;
-    bool ledger = false;
-    for (const auto& [m, off] : e.expr.metrics_named()) ledger = ledger || m.rfind("ledger.", 0) == 0;
-    if (ledger) continue;
-    ExpectationResult r = check_expectation(e, metrics_, ctx);
-    if (!r.no_data && !r.pass) {
-      st.broken = r.text + " (measured " + format_slo_value(r.measured, r.dim) + ")";
-      break;
-    }
-  }
-  b.steps.push_back(st);
-  events_.write("benchmark_step", {{"phase", phase.name}, {"target", st.target}, {"threads", st.threads}, {"achieved", st.achieved}, {"p50_ms", st.p50_us / 1000},
-                                   {"p99_ms", st.p99_us / 1000}, {"failed", st.failed}, {"broken", st.broken}});
+  BenchmarkStep st = measure_benchmark_step(spec, k, phase_start, metrics_, plan_.scenario->expectations);
+  events_.write("benchmark_step", {{"phase", phase.name}, {"target", st.target}, {"threads", st.threads}, {"achieved", st.achieved},
+                                   {"p50_ms", st.p50_us / 1000}, {"p99_ms", st.p99_us / 1000}, {"failed", st.failed}, {"broken", st.broken}});
   char line[256];
-  std::string level_text = spec.by_threads ? std::to_string(st.threads) + " threads" : "target " + std::to_string(static_cast<long long>(st.target)) + "/s";
+  std::string level = spec.by_threads ? std::to_string(st.threads) + " threads" : "target " + std::to_string(static_cast<long long>(st.target)) + "/s";
   std::snprintf(line, sizeof line, "[%llds] benchmark: %s, achieved %.0f/s, p99 %.2fms%s%s", static_cast<long long>(now_us / 1000000),
-                level_text.c_str(), st.achieved, st.p99_us / 1000, st.broken.empty() ? "" : ", broke: ", st.broken.c_str());
-  say(line);
-  if (!st.broken.empty()) {
-    b.knee = k - 1;
-    b.stopped_because = "expectation broke: " + st.broken;
-    return false;
-  }
-  // What the step added: its rate increase, or the new threads at the
-  // previous step's rate per thread.
-  const BenchmarkStep* prev = k > 0 ? &b.steps[k - 1] : nullptr;
-  double added = !prev ? 0 : spec.by_threads ? prev->achieved / std::max(1, prev->threads) * spec.step : spec.step;
-  if (prev && st.achieved - prev->achieved < spec.rise * added) {
-    b.knee = k - 1;
-    b.stopped_because = "throughput stopped rising";
-    return false;
-  }
-  b.knee = k;
-  if (k + 1 >= spec.steps()) {
-    b.stopped_because = "reached max without a knee";
-    return false;
-  }
+                level.c_str(), st.achieved, st.p99_us / 1000, st.broken.empty() ? "" : ", broke: ", st.broken.c_str());
+  console_.say(line);
+  if (!benchmark_continues(spec, b, st)) return false;
   benchmark_load(spec, k + 1, now_us);
   return true;
 }
@@ -158,7 +110,7 @@ void TimelineExecutor::benchmark_load(const BenchmarkSpec& spec, int k, int64_t 
     scale.verb = ChaosVerb::ScaleProducer;
     scale.workload = spec.workload;
     scale.threads = static_cast<int>(level);
-    if (auto r = chaos_.inject(scale); !r) say("benchmark: scaling " + spec.workload + " failed: " + r.error().message);
+    if (auto r = chaos_.inject(scale); !r) console_.say("benchmark: scaling " + spec.workload + " failed: " + r.error().message);
     return;
   }
   LoadSpec next;
@@ -176,47 +128,9 @@ void TimelineExecutor::sample_process(int64_t second) {
   metrics_.add(second, sample);
 }
 
-void TimelineExecutor::say(const std::string& line) {
-  if (options_.quiet) return;
-  std::fprintf(stderr, "%s%s\n", status_shown_ ? "\r\033[K" : "", line.c_str());
-  status_shown_ = false;
-}
-
-void TimelineExecutor::show_status(const LiveSnapshot& st, int64_t second) {
-  if (options_.quiet) return;
-  // Off a terminal (CI logs) a plain line every 5 s; on one, every second in place.
-  if (!tty_ && second % 5 != 0) return;
-  SecondWindow last{second - 1, second};
-  double target = 0;
-  for (const auto& [name, rate] : st.target_rates) target += rate;
-  int64_t acked = metrics_.counter_sum("produce.acked", last);
-  int64_t errors = metrics_.counter_sum("produce.failed", SecondWindow{0, second}) + metrics_.counter_sum("etl.sink_errors", SecondWindow{0, second});
-  Histogram lat = metrics_.histogram("produce.latency", last);
-  auto lag = metrics_.gauge_last("etl.lag", last);
-  char buf[512];
-  // Run offsets, as the event lines print them; remaining as planned (a
-  // phase with `until` may end sooner).
-  std::snprintf(buf, sizeof buf, "[%4llds] %s %llds/%llds, %llds left | rate %lld/%s/s | p99 %.2fms | errors %lld%s%s%s%s",
-                static_cast<long long>(second), st.phase.c_str(), static_cast<long long>(st.phase_elapsed_us / 1000000),
-                static_cast<long long>(st.phase_planned_us / 1000000),
-                static_cast<long long>(std::max<int64_t>(0, st.planned_us - st.elapsed_us) / 1000000),
-                static_cast<long long>(acked), target > 0 ? std::to_string(static_cast<long long>(target)).c_str() : "max",
-                static_cast<double>(lat.percentile(99)) / 1000.0, static_cast<long long>(errors),
-                lag ? (" | lag " + std::to_string(static_cast<long long>(*lag))).c_str() : "",
-                st.expectations_failing ? (" | failing " + std::to_string(st.expectations_failing)).c_str() : "",
-                st.next_step.empty() ? "" : " | next: ", st.next_step.c_str());
-  if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s", buf);
-    status_shown_ = true;
-  } else {
-    std::fprintf(stderr, "%s\n", buf);
-  }
-}
-
 RunRecord TimelineExecutor::run() {
   RunRecord record;
   record.start_wall_ms = clock_.start_wall_ms();
-  tty_ = isatty(fileno(stderr)) != 0;
   int64_t timeline_start = 0;
   events_.write("run_start", {{"scenario", plan_.scenario->name}, {"seed", plan_.seed}, {"target", plan_.target}});
   // The timeline starts on the next whole second after set-up (consumers
@@ -299,14 +213,14 @@ RunRecord TimelineExecutor::run() {
             ir.details["took_ms"] = (ir.end_us - now) / 1000;
             metrics_.add_counter(now / 1000000, "scale.steps", 1);
             events_.write("scale", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"details", ir.details}});
-            say("[" + std::to_string(now / 1000000) + "s] scale: " + ir.description);
+            console_.say("[" + std::to_string(now / 1000000) + "s] scale: " + ir.description);
             record.injections.push_back(ir);
             continue;
           }
           undo_ids[a.injection] = undo_.push(result->description, result->undo);
           metrics_.add_counter(now / 1000000, "chaos.injected", 1);
           events_.write("chaos_inject", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"details", ir.details}});
-          say("[" + std::to_string(now / 1000000) + "s] chaos: " + ir.description);
+          console_.say("[" + std::to_string(now / 1000000) + "s] chaos: " + ir.description);
           record_index[a.injection] = record.injections.size();
           record.injections.push_back(ir);
           actions.push_back({phase_start + inj.offset_us + inj.for_us, a.injection, true});
@@ -318,7 +232,7 @@ RunRecord TimelineExecutor::run() {
           metrics_.add_counter(now / 1000000, "chaos.undone", 1);
           events_.write("chaos_undo", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description},
                                        {"ok", !st}, {"error", st ? st->message : ""}});
-          say("[" + std::to_string(now / 1000000) + "s] chaos undone: " + ir.description);
+          console_.say("[" + std::to_string(now / 1000000) + "s] chaos undone: " + ir.description);
         }
         continue;
       }
@@ -368,7 +282,7 @@ RunRecord TimelineExecutor::run() {
           break;
         }
         if (options_.live) options_.live->set(live);
-        show_status(live, tick_second);
+        console_.show(live, tick_second, metrics_);
         bool all_hold = !phase.until.empty() && tick_second > phase_start / 1000000;
         for (const auto* u : phase.until) all_hold = all_hold && condition_holds(*u, tick_second);
         if (all_hold) {
@@ -400,11 +314,11 @@ RunRecord TimelineExecutor::run() {
     pr.end_us = stop ? clock_.now_us() : phase_end;
     pr.ended_by = ended_by;
     events_.write("phase_end", {{"phase", phase.name}, {"offset_s", pr.end_us / 1e6}, {"ended_by", ended_by}});
-    say("[" + std::to_string(pr.end_us / 1000000) + "s] phase " + phase.name + " ended (" + ended_by + ")");
+    console_.say("[" + std::to_string(pr.end_us / 1000000) + "s] phase " + phase.name + " ended (" + ended_by + ")");
     record.phases.push_back(pr);
     phase_start = pr.end_us;
   }
-  if (status_shown_) say("");
+  console_.end_line();
   if (options_.live) {
     LiveSnapshot end = options_.live->get();
     end.phase.clear();

@@ -13,6 +13,7 @@
 #include "plan/Plan.h"
 #include "report/EventLog.h"
 #include "targets/Target.h"
+#include "timeline/ConsoleStatus.h"
 #include "timeline/LiveStatus.h"
 #include "timeline/RunRecord.h"
 #include "timeline/UndoJournal.h"
@@ -49,8 +50,6 @@ class TimelineExecutor {
   bool benchmark_step(const PlannedPhase& phase, BenchmarkRecord& b, int64_t phase_start, int64_t now_us);
   // Sets a benchmark's step k (its rate, or its thread count).
   void benchmark_load(const BenchmarkSpec& spec, int k, int64_t now_us);
-  void show_status(const LiveSnapshot& s, int64_t second);
-  void say(const std::string& line);  // an event line, clearing the status line first
   std::optional<Error> check_workloads();
 
   const Plan& plan_;
@@ -65,8 +64,7 @@ class TimelineExecutor {
   std::vector<bool> violated_;  // by expectation index: reported once
   int failing_ = 0;
   ProcessUsage process_;
-  bool tty_ = false;           // stderr is a terminal: one refreshing status line
-  bool status_shown_ = false;
+  ConsoleStatus console_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -423,9 +423,15 @@ TEST_CASE("loader: the shipped scenarios/chaos-kafka.yaml loads cleanly") {
   CHECK(s.phases[3].name == "drain");
   CHECK(s.phases[3].until.size() == 2);
   CHECK(s.phases[3].duration_us == 30'000'000);
-  CHECK(s.expectations.size() == 12);
+  CHECK(s.phases[2].steps[0].name == "leader-down");
+  CHECK(s.phases[2].steps[1].name == "slow-broker");
+  CHECK(s.expectations.size() == 16);
   REQUIRE(s.expectations[11].lua.has_value());
   CHECK(s.expectations[11].lua->function == "check");
+  CHECK(s.expectations[13].expr.after == "slow-broker");
+  CHECK(s.expectations[13].expr.after_end);
+  CHECK(s.expectations[14].expr.over_us == 5'000'000);
+  CHECK(s.expectations[15].abort);
   // The full pipeline: Redis and PostgreSQL started by the engine, an ETL
   // group writing to both, and the ledger on the producer.
   CHECK(s.redis.declared);
