@@ -14,12 +14,10 @@
 #include "chaos/ChaosRouter.h"
 #include "cli/SignalWatcher.h"
 #include "etl/LedgerCheck.h"
-#include "lua/LuaTransform.h"
-#include "lua/LuaState.h"
-#include "slo/LuaAssertion.h"
-#include "targets/StoreServers.h"
-#include "workloads/EtlWorkload.h"
 #include "lua/LuaRecordGenerator.h"
+#include "lua/LuaState.h"
+#include "lua/LuaTransform.h"
+#include "metrics/MetricsEndpoint.h"
 #include "plan/Plan.h"
 #include "report/EventLog.h"
 #include "report/JsonPath.h"
@@ -27,13 +25,16 @@
 #include "report/RunReport.h"
 #include "report/SummaryFile.h"
 #include "scenario/ScenarioLoader.h"
+#include "slo/LuaAssertion.h"
+#include "slo/PrometheusExpectations.h"
 #include "slo/Verdict.h"
 #include "targets/EmbeddedTarget.h"
 #include "targets/LocalKafkaTarget.h"
+#include "targets/StoreServers.h"
 #include "targets/Target.h"
-#include "slo/PrometheusExpectations.h"
 #include "timeline/TimelineExecutor.h"
-#include "metrics/MetricsEndpoint.h"
+#include "webapp/WebApp.h"
+#include "workloads/EtlWorkload.h"
 #include "workloads/ProducerWorkload.h"
 
 namespace fs = std::filesystem;
@@ -57,6 +58,8 @@ struct Options {
   int drain_s = 10;
   std::string metrics_addr;
   std::string prometheus;  // --prometheus: for prometheus expectations
+  std::string listen = "127.0.0.1:8080";  // serve webapp
+  std::string acks = "all";               // serve webapp
   int brokers = 3;
 };
 
@@ -70,6 +73,17 @@ struct Prepared {
   Scenario scenario;
   std::unique_ptr<Target> target;
 };
+
+// --kafka-prop key=value, repeated.
+Result<std::map<std::string, std::string>> kafka_props(const std::vector<std::string>& given) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : given) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return usage_error("--kafka-prop expects key=value (got '" + kv + "')");
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
 
 std::optional<Prepared> prepare(const std::string& path, const Options& opt, std::vector<Error>& errors) {
   std::vector<Override> overrides;
@@ -92,14 +106,12 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
   TargetOptions to;
   to.kind = opt.target;
   to.kafka_bootstrap = opt.kafka;
-  for (const auto& kv : opt.kafka_props) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      errors.push_back(usage_error("--kafka-prop expects key=value (got '" + kv + "')"));
-      return std::nullopt;
-    }
-    to.kafka_properties[kv.substr(0, eq)] = kv.substr(eq + 1);
+  auto props = kafka_props(opt.kafka_props);
+  if (!props) {
+    errors.push_back(props.error());
+    return std::nullopt;
   }
+  to.kafka_properties = *props;
   auto target = make_target(p.scenario, to);
   if (!target) {
     errors.push_back(target.error());
@@ -392,7 +404,55 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   return rc;
 }
 
+// Waits for SIGINT/SIGTERM.
+void wait_for_signal(SignalWatcher& signals) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  signals.on_signal([&] {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });
+  signals.on_signal(nullptr);
+}
+
+// The webapp in front of Kafka (--kafka), until SIGINT/SIGTERM; prints its
+// base URL on the first line of stdout.
+int cmd_serve_webapp(const Options& opt, SignalWatcher& signals) {
+  if (opt.kafka.empty()) {
+    std::fprintf(stderr, "serve webapp needs --kafka HOST:PORT[,...] (e.g. from `kapture-engine serve kafka-mock`)\n");
+    return kExitUsage;
+  }
+  auto address = parse_listen_address(opt.listen, "--listen");
+  if (!address) {
+    print_errors({address.error()});
+    return kExitUsage;
+  }
+  WebAppOptions wo;
+  wo.bootstrap = opt.kafka;
+  wo.acks = opt.acks;
+  auto props = kafka_props(opt.kafka_props);
+  if (!props) {
+    print_errors({props.error()});
+    return kExitUsage;
+  }
+  wo.kafka_properties = *props;
+  auto app = WebApp::start(*address, wo);
+  if (!app) {
+    print_errors({app.error()});
+    return app.error().kind == ErrorKind::Usage ? kExitUsage : kExitUnreachable;
+  }
+  std::printf("%s\n", (*app)->base_url().c_str());
+  std::fflush(stdout);
+  wait_for_signal(signals);
+  return 0;
+}
+
 int cmd_serve(const std::string& what, const Options& opt, SignalWatcher& signals) {
+  if (what == "webapp") return cmd_serve_webapp(opt, signals);
   // A cluster on its own, for tools and benchmarks: the mock (kafka-mock) or
   // real brokers (kafka-local). Prints the bootstrap servers on the first
   // line of stdout and runs until SIGINT/SIGTERM.
@@ -415,17 +475,7 @@ int cmd_serve(const std::string& what, const Options& opt, SignalWatcher& signal
   }
   std::printf("%s\n", target->kafka_bootstrap().c_str());
   std::fflush(stdout);
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  signals.on_signal([&] {
-    std::lock_guard lock(mu);
-    done = true;
-    cv.notify_all();
-  });
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return done; });
-  signals.on_signal(nullptr);
+  wait_for_signal(signals);
   target->stop();
   return 0;
 }
@@ -502,6 +552,7 @@ int main(int argc, char** argv) {
   kapture-engine run scenarios/chaos-kafka.yaml --kafka 127.0.0.1:9092   (chaos steps are refused there)
   kapture-engine serve kafka-mock --brokers 3               a mock cluster for other tools
   kapture-engine serve kafka-local --brokers 3              real Kafka brokers (KRaft) for other tools
+  kapture-engine serve webapp --kafka 127.0.0.1:9092        HTTP in front of Kafka (POST, SSE, /blocks)
   kapture-engine report results/chaos-kafka-20261125T150428Z   print a finished run's verdict again
   kapture-engine compare results/base results/new --tolerance 5%   exit 1 if a key metric got >5% worse
 
@@ -535,9 +586,13 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   auto* plan = app.add_subcommand("plan", "print the resolved timeline without touching anything");
   plan->add_option("scenario", opt.scenarios, "scenario file")->required()->expected(1);
   add_common(plan);
-  auto* serve = app.add_subcommand("serve", "run a service on its own: kafka-mock or kafka-local (real brokers)");
+  auto* serve = app.add_subcommand("serve", "run a service on its own: kafka-mock, kafka-local (real brokers) or webapp (HTTP in front of Kafka)");
   std::string what;
-  serve->add_option("what", what, "kafka-mock or kafka-local")->required()->check(CLI::IsMember({"kafka-mock", "kafka-local"}));
+  serve->add_option("what", what, "kafka-mock, kafka-local or webapp")->required()->check(CLI::IsMember({"kafka-mock", "kafka-local", "webapp"}));
+  serve->add_option("--kafka", opt.kafka, "webapp: the Kafka to produce to and stream from (HOST:PORT[,...])");
+  serve->add_option("--kafka-prop", opt.kafka_props, "webapp: librdkafka property for every client, key=value (repeatable)");
+  serve->add_option("--listen", opt.listen, "webapp: HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any)");
+  serve->add_option("--acks", opt.acks, "webapp: acks for produced messages (0, 1, all; default all)");
   serve->add_option("--brokers", opt.brokers, "number of brokers (default 3)");
   serve->add_option("--scenario", opt.scenarios, "create this scenario's topics");
   std::string report_dir;

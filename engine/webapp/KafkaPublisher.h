@@ -1,0 +1,43 @@
+#pragma once
+// The webapp's way into Kafka: one producer shared by every request thread;
+// each publish waits for its own delivery report, so the HTTP answer says
+// whether the brokers acknowledged the message (and where it landed).
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <atomic>
+
+#include "common/Error.h"
+#include "drivers/kafka/KafkaHandles.h"
+
+namespace kapture {
+
+struct Delivery {
+  int partition = -1;
+  int64_t offset = -1;
+};
+
+class KafkaPublisher {
+ public:
+  // `props` are librdkafka producer properties (acks, linger.ms, ...).
+  static Result<std::unique_ptr<KafkaPublisher>> open(const std::string& bootstrap, const std::map<std::string, std::string>& props);
+  ~KafkaPublisher();
+  KafkaPublisher(const KafkaPublisher&) = delete;
+  KafkaPublisher& operator=(const KafkaPublisher&) = delete;
+
+  // Produces and waits for the delivery report; an error says what the
+  // client or the brokers said (a timeout is message.timeout.ms).
+  Result<Delivery> publish(const std::string& topic, std::string_view key, std::string_view value);
+
+ private:
+  KafkaPublisher() = default;
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*);
+
+  KafkaHandle rk_;
+  std::atomic<bool> stopping_{false};
+  std::thread poller_;  // serves delivery reports
+};
+
+}  // namespace kapture
