@@ -35,6 +35,8 @@
 #include "timeline/TimelineExecutor.h"
 #include "webapp/WebApp.h"
 #include "workloads/EtlWorkload.h"
+#include "workloads/HttpScripts.h"
+#include "workloads/HttpWorkload.h"
 #include "workloads/ProducerWorkload.h"
 
 namespace fs = std::filesystem;
@@ -125,6 +127,8 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
     if (!w.generator) continue;
     if (auto err = probe_generator(w, p.scenario.seed)) errors.push_back(*err);
   }
+  for (const auto& h : p.scenario.https)
+    if (auto err = probe_http_scripts(h, p.scenario.seed)) errors.push_back(*err);
   for (const auto& e : p.scenario.etls) {
     if (!e.transform) continue;
     if (auto err = probe_transform(*e.transform, e.allow, p.scenario.seed)) errors.push_back(*err);
@@ -292,6 +296,11 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     producers.push_back(std::make_unique<ProducerWorkload>(w, ctx));
     raw.push_back(producers.back().get());
     producer_by_name[w.name] = producers.back().get();
+  }
+  std::vector<std::unique_ptr<HttpWorkload>> https;
+  for (const auto& h : scenario.https) {
+    https.push_back(std::make_unique<HttpWorkload>(h, HttpContext{scenario.seed, &*clock, &metrics}));
+    raw.push_back(https.back().get());
   }
   for (const auto& e : scenario.etls) {
     etls.push_back(std::make_unique<EtlWorkload>(e, etl_ctx));

@@ -310,7 +310,10 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
   }
   if (!in.verdict.expectations.empty()) {
     o << "\n";
-    std::snprintf(buf, sizeof buf, "  %-6s %-52s %14s %16s\n", "", "expectation", "measured", "threshold");
+    // As wide as the longest expectation (within reason), so values line up.
+    int width = 52;
+    for (const auto& e : in.verdict.expectations) width = std::max(width, std::min(90, static_cast<int>(e.text.size())));
+    std::snprintf(buf, sizeof buf, "  %-6s %-*s %14s %16s\n", "", width, "expectation", "measured", "threshold");
     o << buf;
     for (const auto& e : in.verdict.expectations) {
       std::string measured = e.no_data ? "no data" : format_slo_value(e.measured, e.dim);
@@ -319,7 +322,7 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
         measured = "";
         threshold = "ok";
       }
-      std::snprintf(buf, sizeof buf, "  %-6s %-52s %14s %16s\n", e.pass ? "PASS" : "FAIL", e.text.c_str(), measured.c_str(), threshold.c_str());
+      std::snprintf(buf, sizeof buf, "  %-6s %-*s %14s %16s\n", e.pass ? "PASS" : "FAIL", width, e.text.c_str(), measured.c_str(), threshold.c_str());
       o << buf;
       if (!e.message.empty() && (e.lua || !e.pass)) o << "         " << e.message << "\n";
     }

@@ -115,6 +115,32 @@ struct EtlWorkloadSpec {
   SourceLocation where;
 };
 
+// `type: http`: requests to one URL through libcurl's multi interface, open
+// loop at the phases' rates (latency from the intended send time) or closed
+// loop with a concurrency and a request count (Apache Bench's -c/-n).
+struct HttpClosedLoop {
+  int concurrency = 1;
+  int64_t requests = 0;
+};
+
+struct HttpWorkloadSpec {
+  std::string name;
+  std::string url;                                 // http:// or https://
+  std::string method = "GET";
+  std::map<std::string, std::string> headers;
+  std::string body;                                // `body`, or the contents of `body_file`
+  std::optional<GeneratorSpec> request;            // Lua request(seq, now_ms) -> {method, path|url, headers, body}
+  std::optional<GeneratorSpec> response;           // Lua response(status, headers, body) -> ok[, message]
+  bool http2 = false;                              // `http: "2"`: prior knowledge (http://) or ALPN (https://)
+  int connections = 16;                            // the keep-alive pool, per workload
+  int64_t timeout_us = 10000000;                   // per request
+  bool insecure = false;                           // skip TLS verification
+  std::optional<HttpClosedLoop> closed;            // closed loop; open loop (phase loads) without it
+  int threads = 1;                                 // each with its own multi handle and share of the pool
+  std::vector<std::string> allow;                  // Lua libraries let out of the sandbox
+  SourceLocation where;
+};
+
 enum class Arrivals { Constant, Poisson };
 
 struct LoadSpec {
@@ -231,6 +257,7 @@ struct Scenario {
   std::string prometheus_url;  // topology.prometheus.url: for prometheus expectations
   std::vector<ProducerWorkloadSpec> workloads;
   std::vector<EtlWorkloadSpec> etls;
+  std::vector<HttpWorkloadSpec> https;
   std::vector<PhaseSpec> phases;
   std::vector<ExpectationSpec> expectations;
 
@@ -239,6 +266,8 @@ struct Scenario {
       if (w.name == name) return true;
     for (const auto& e : etls)
       if (e.name == name) return true;
+    for (const auto& h : https)
+      if (h.name == name) return true;
     return false;
   }
   bool uses_ledger() const {

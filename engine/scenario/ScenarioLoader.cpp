@@ -473,9 +473,13 @@ class Loader {
         continue;
       }
       std::string type = required_string(w, "type", "workload '" + p.name + "'");
-      if (!type.empty()) one_of(w["type"], type, {"kafka-producer", "etl"}, "workload type");
+      if (!type.empty()) one_of(w["type"], type, {"kafka-producer", "etl", "http"}, "workload type");
       if (type == "etl") {
         etl(it->first, w, s);
+        continue;
+      }
+      if (type == "http") {
+        http(it->first, w, s);
         continue;
       }
       keys(w, "workload '" + p.name + "'", {"type", "generator", "payload", "topic", "key", "acks", "idempotence",
@@ -628,6 +632,91 @@ class Loader {
     s.etls.push_back(e);
   }
 
+  // `type: http`: one URL, a method, headers, a body (inline, from a file, or
+  // from a Lua request()), an optional Lua response() check, open or closed loop.
+  void http(const YAML::Node& name, const YAML::Node& w, Scenario& s) {
+    HttpWorkloadSpec h;
+    h.name = name.Scalar();
+    h.where = at(name);
+    const std::string what = "workload '" + h.name + "'";
+    keys(w, what, {"type", "url", "method", "headers", "body", "body_file", "lua", "response", "http", "connections", "timeout",
+                   "insecure", "closed", "threads", "allow"});
+    h.url = required_string(w, "url", "http " + what);
+    if (!h.url.empty() && h.url.rfind("http://", 0) != 0 && h.url.rfind("https://", 0) != 0)
+      error(w["url"], "url must start with http:// or https:// (got '" + h.url + "')");
+    else if (!h.url.empty() && (h.url.size() == h.url.find("//") + 2 || h.url[h.url.find("//") + 2] == '/'))
+      error(w["url"], "url '" + h.url + "' has no host");
+    if (w["method"]) {
+      h.method = scalar_string(w["method"], "method");
+      one_of(w["method"], h.method, {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}, "method");
+    }
+    if (w["headers"]) h.headers = string_map(w["headers"], "headers");
+    int bodies = (w["body"] ? 1 : 0) + (w["body_file"] ? 1 : 0) + (w["lua"] ? 1 : 0);
+    if (bodies > 1) {
+      const YAML::Node second = w["lua"] ? w["lua"] : w["body_file"];
+      error(second, "an http workload has one of body, body_file or lua (a request() function), not several");
+    }
+    if (w["body"]) h.body = scalar_string(w["body"], "body");
+    if (w["body_file"]) {
+      std::string written = scalar_string(w["body_file"], "body_file");
+      std::optional<std::string> resolved;
+      if (!written.empty()) resolved = resolve_lua(written);
+      if (!resolved) {
+        error(w["body_file"], "body_file '" + written + "' not found (looked beside the scenario and in the directories above it)");
+      } else {
+        std::ifstream in(*resolved, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        if (!in) error(w["body_file"], "cannot read body_file '" + written + "'");
+        h.body = ss.str();
+      }
+    }
+    if (w["lua"]) h.request = *lua_function(w["lua"], "lua", "request");
+    if (w["response"]) h.response = *lua_function(w["response"], "response", "response");
+    if (w["http"]) {
+      std::string v = scalar_string(w["http"], "http");
+      if (v == "2.0") v = "2";
+      one_of(w["http"], v, {"1.1", "2"}, "http version");
+      h.http2 = v == "2";
+    }
+    if (w["connections"]) h.connections = bounded(w["connections"], "connections", 1, 10000, 16);
+    if (w["timeout"]) {
+      auto t = duration(w["timeout"], "timeout");
+      if (t && *t <= 0) error(w["timeout"], "timeout must be more than 0");
+      else if (t) h.timeout_us = *t;
+    }
+    if (w["insecure"]) h.insecure = boolean(w["insecure"], "insecure").value_or(false);
+    if (w["threads"]) {
+      h.threads = bounded(w["threads"], "threads", 1, 64, 1);
+      if (h.threads > h.connections)
+        error(w["threads"], "threads " + std::to_string(h.threads) + " is more than the " + std::to_string(h.connections) +
+                                " connections (each thread needs at least one)");
+    }
+    if (w["allow"]) h.allow = allow_list(w["allow"]);
+    if (w["closed"]) {
+      const YAML::Node c = w["closed"];
+      if (!c.IsMap()) {
+        error(c, "closed must be a map such as {concurrency: 4, requests: 500}");
+      } else {
+        keys(c, "closed", {"concurrency", "requests"});
+        HttpClosedLoop cl;
+        if (!c["concurrency"]) error(c, "closed needs concurrency (requests in flight at once)");
+        else cl.concurrency = bounded(c["concurrency"], "concurrency", 1, 100000, 1);
+        if (!c["requests"]) {
+          error(c, "closed needs requests (how many to make in all)");
+        } else {
+          auto n = integer(c["requests"], "requests");
+          if (n && (*n < 1 || *n > 1000000000)) error(c["requests"], "requests must be between 1 and 1000000000");
+          cl.requests = n.value_or(1);
+        }
+        if (cl.concurrency < h.threads)
+          error(c["concurrency"] ? c["concurrency"] : c, "concurrency must be at least threads (" + std::to_string(h.threads) + ")");
+        h.closed = cl;
+      }
+    }
+    s.https.push_back(h);
+  }
+
   // ---- timeline ----
   void timeline(const YAML::Node& n, Scenario& s) {
     if (!n.IsSequence() || n.size() == 0) return error(n, "timeline must be a non-empty list of phases");
@@ -764,7 +853,17 @@ class Loader {
           known = true;
         }
       }
-      if (known && std::none_of(s.workloads.begin(), s.workloads.end(), [&](const auto& w) { return w.name == wname; })) continue;
+      bool open_http = false;
+      for (const auto& h : s.https) {
+        names.push_back(h.name);
+        if (h.name != wname) continue;
+        known = true;
+        if (h.closed)
+          error(it->first, "'" + wname + "' is a closed-loop http workload (closed: {concurrency, requests}): it runs from the start "
+                           "until its requests are done and has no rate");
+        else open_http = true;
+      }
+      if (known && !open_http && std::none_of(s.workloads.begin(), s.workloads.end(), [&](const auto& w) { return w.name == wname; })) continue;
       if (!known) {
         std::string guess = did_you_mean(wname, names);
         error(it->first, "load names unknown workload '" + wname + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));

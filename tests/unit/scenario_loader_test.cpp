@@ -7,14 +7,18 @@
 #include <vector>
 
 #include "lua/LuaRecordGenerator.h"
+#include "loader_cases.h"
 #include "scenario/ScenarioLoader.h"
 
 using namespace kapture;
+using loader_test::all_errors;
+using loader_test::expect_error;
+using loader_test::kRoot;
+using loader_test::kUnitDir;
+using loader_test::load;
 
 namespace {
 
-const std::string kRoot = KAPTURE_TEST_DATA;
-const std::string kUnitDir = kRoot + "/tests/unit";
 const std::string kShipped = kRoot + "/scenarios/chaos-kafka.yaml";
 
 // A small valid scenario; each bad case changes one thing in it. Line numbers
@@ -47,41 +51,11 @@ const std::string kBase =
     "expect:\n"                                               // 25
     "  - p99(produce.latency) < 250ms during steady\n";       // 26
 
-// kBase with `from` (which must occur exactly once) replaced by `to`.
 std::string with(const std::string& from, const std::string& to, const std::string& base = kBase) {
-  size_t pos = base.find(from);
-  REQUIRE_MESSAGE(pos != std::string::npos, "'" << from << "' is not in the base scenario");
-  REQUIRE_MESSAGE(base.find(from, pos + 1) == std::string::npos, "'" << from << "' occurs twice");
-  std::string out = base;
-  out.replace(pos, from.size(), to);
-  return out;
-}
-
-LoadOutcome load(const std::string& text, const std::vector<Override>& overrides = {}) {
-  return load_scenario_text(text, "bad.yaml", kUnitDir, overrides);
-}
-
-std::string all_errors(const LoadOutcome& o) {
-  std::string s;
-  for (const auto& e : o.errors) s += "  " + e.describe() + "\n";
-  return s;
+  return loader_test::with(from, to, base);
 }
 
 bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
-
-// The text must fail to load with an error that starts with `prefix`
-// ("bad.yaml:L:C: ") and contains `phrase`.
-void expect_error(const std::string& text, const std::string& prefix, const std::string& phrase) {
-  LoadOutcome o = load(text);
-  INFO("errors:\n" << all_errors(o));
-  CHECK_FALSE(o.scenario.has_value());
-  REQUIRE_FALSE(o.errors.empty());
-  auto it = std::find_if(o.errors.begin(), o.errors.end(), [&](const Error& e) { return contains(e.describe(), phrase); });
-  REQUIRE_MESSAGE(it != o.errors.end(), "no error mentions \"" << phrase << "\"");
-  std::string d = it->describe();
-  CHECK_MESSAGE(d.rfind(prefix, 0) == 0, "'" << d << "' does not start with '" << prefix << "'");
-  CHECK(it->kind == ErrorKind::Usage);
-}
 
 }  // namespace
 

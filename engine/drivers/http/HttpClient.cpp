@@ -1,0 +1,277 @@
+#include "drivers/http/HttpClient.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace kapture {
+
+namespace {
+
+struct EasyCleanup {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct MultiCleanup {
+  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+struct SlistCleanup {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using Easy = std::unique_ptr<CURL, EasyCleanup>;
+using Multi = std::unique_ptr<CURLM, MultiCleanup>;
+using Slist = std::unique_ptr<curl_slist, SlistCleanup>;
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+constexpr size_t kMaxKeptBody = 1 << 20;  // what a Lua check sees of a body at most
+
+HttpResult::Outcome classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OK: return HttpResult::Outcome::Response;
+    case CURLE_OPERATION_TIMEDOUT: return HttpResult::Outcome::Timeout;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return HttpResult::Outcome::ConnectError;
+    default: return HttpResult::Outcome::Error;
+  }
+}
+
+}  // namespace
+
+struct HttpClient::Transfer {
+  Easy easy;
+  Slist headers;
+  HttpRequest req;
+  bool keep = false;
+  size_t slot = 0;  // index in Impl::active
+  std::string body_in;
+  std::map<std::string, std::string> headers_in;
+  char error[CURL_ERROR_SIZE] = {0};
+
+  static size_t on_body(char* data, size_t size, size_t n, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    size_t len = size * n;
+    if (t->keep && t->body_in.size() < kMaxKeptBody) t->body_in.append(data, std::min(len, kMaxKeptBody - t->body_in.size()));
+    return len;
+  }
+  static size_t on_header(char* data, size_t size, size_t n, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    size_t len = size * n;
+    std::string line(data, len);
+    if (line.rfind("HTTP/", 0) == 0) {
+      t->headers_in.clear();  // a new response (after 100 Continue)
+      return len;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string::npos) return len;
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    size_t b = colon + 1, e = line.size();
+    while (b < e && (line[b] == ' ' || line[b] == '\t')) ++b;
+    while (e > b && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' ')) --e;
+    t->headers_in[name] = line.substr(b, e - b);
+    return len;
+  }
+};
+
+struct HttpClient::Impl {
+  Multi multi;
+  std::vector<std::unique_ptr<Transfer>> idle;    // easy handles kept for reuse
+  std::vector<std::unique_ptr<Transfer>> active;  // added to the multi handle
+
+  ~Impl() {
+    for (auto& t : active) curl_multi_remove_handle(multi.get(), t->easy.get());
+    active.clear();  // easy handles go before the multi handle
+    idle.clear();
+  }
+};
+
+HttpClient::HttpClient(const HttpClientOptions& opts) : opts_(opts), impl_(std::make_unique<Impl>()) {}
+
+HttpClient::~HttpClient() = default;
+
+Result<std::unique_ptr<HttpClient>> HttpClient::create(const HttpClientOptions& opts) {
+  global_init();
+  std::unique_ptr<HttpClient> c(new HttpClient(opts));
+  c->impl_->multi.reset(curl_multi_init());
+  CURLM* m = c->impl_->multi.get();
+  if (!m) return runtime_error("cannot create a libcurl multi handle");
+  // The pool: at most `connections` connections, to the host and in all;
+  // transfers beyond them wait in curl's queue for a free one (HTTP/1.1) or
+  // share one as HTTP/2 streams.
+  curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(opts.connections));
+  curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(opts.connections));
+  curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, static_cast<long>(opts.connections));
+  curl_multi_setopt(m, CURLMOPT_PIPELINING, opts.http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
+  return c;
+}
+
+Status HttpClient::submit(HttpRequest req) {
+  std::unique_ptr<Transfer> t;
+  if (!impl_->idle.empty()) {
+    t = std::move(impl_->idle.back());
+    impl_->idle.pop_back();
+    curl_easy_reset(t->easy.get());
+  } else {
+    t = std::make_unique<Transfer>();
+    t->easy.reset(curl_easy_init());
+    if (!t->easy) return runtime_error("cannot create a libcurl easy handle");
+  }
+  t->req = std::move(req);
+  t->keep = opts_.keep_bodies;
+  t->body_in.clear();
+  t->headers_in.clear();
+  t->error[0] = 0;
+  Slist headers;
+  for (const auto& h : t->req.headers) {
+    curl_slist* l = curl_slist_append(headers.get(), h.c_str());
+    if (!l) return runtime_error("out of memory for request headers");
+    (void)headers.release();
+    headers.reset(l);
+  }
+  CURL* e = t->easy.get();
+  const HttpRequest& r = t->req;
+  curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+  if (opts_.keep_bodies) {
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+  }
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, opts_.timeout_us / 1000)));
+  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  if (opts_.http2) {
+    bool tls = r.url.rfind("https://", 0) == 0;
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    // Wait for a connection that can multiplex rather than open another.
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  }
+  if (opts_.insecure) {
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (r.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+    if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    // No "Expect: 100-continue" round trip for large bodies.
+    curl_slist* l = curl_slist_append(headers.get(), "Expect:");
+    if (l) {
+      (void)headers.release();
+      headers.reset(l);
+    }
+  } else if (r.method != "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  }
+  t->headers = std::move(headers);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers.get());
+  CURLMcode mc = curl_multi_add_handle(impl_->multi.get(), e);
+  if (mc != CURLM_OK) return runtime_error(std::string("libcurl refused a transfer: ") + curl_multi_strerror(mc));
+  t->slot = impl_->active.size();
+  impl_->active.push_back(std::move(t));
+  ++in_flight_;
+  return std::nullopt;
+}
+
+void HttpClient::complete(Transfer* t, int code_int, int64_t now, const Completion& done) {
+  auto code = static_cast<CURLcode>(code_int);
+  CURL* e = t->easy.get();
+  HttpResult r;
+  r.outcome = classify(code);
+  r.intended_us = t->req.intended_us;
+  r.done_us = now;
+  curl_off_t pretransfer = 0, total = 0, down = 0, up = 0;
+  long header_size = 0, request_size = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+  curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
+  curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
+  curl_easy_getinfo(e, CURLINFO_HEADER_SIZE, &header_size);
+  curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &request_size);
+  curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &r.new_connections);
+  // Sent when curl was about to transfer, after waiting for a connection
+  // (and connecting): total minus pre-transfer time is how long the request
+  // and its response took on the connection, whatever curl's clock started
+  // at (it restarts when a transfer leaves the queue for a connection).
+  r.sent_us = total > 0 && total >= pretransfer ? std::max(t->req.submitted_us, now - static_cast<int64_t>(total - pretransfer))
+                                                : t->req.submitted_us;
+  r.bytes_in = static_cast<int64_t>(down) + header_size;
+  // The request line and headers, plus a body curl sent apart from them.
+  r.bytes_out = std::max<int64_t>(request_size, static_cast<int64_t>(up));
+  if (r.bytes_out < static_cast<int64_t>(t->req.body.size()) && code == CURLE_OK) r.bytes_out += static_cast<int64_t>(t->req.body.size());
+  if (r.outcome != HttpResult::Outcome::Response) r.error = t->error[0] ? t->error : curl_easy_strerror(code);
+  if (t->keep) {
+    r.body = std::move(t->body_in);
+    r.headers = std::move(t->headers_in);
+  }
+  done(r);
+}
+
+void HttpClient::poll(int timeout_ms, const std::function<int64_t()>& now_us, const Completion& done) {
+  CURLM* m = impl_->multi.get();
+  int running = 0;
+  curl_multi_perform(m, &running);
+  if (timeout_ms > 0) {
+    // Waits the whole timeout when nothing is in flight, too.
+    curl_multi_poll(m, nullptr, 0, timeout_ms, nullptr);
+    curl_multi_perform(m, &running);
+  }
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* e = msg->easy_handle;
+    CURLcode code = msg->data.result;
+    char* priv = nullptr;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+    auto* tp = reinterpret_cast<Transfer*>(priv);
+    if (!tp || tp->slot >= impl_->active.size() || impl_->active[tp->slot].get() != tp) continue;
+    size_t slot = tp->slot;
+    std::unique_ptr<Transfer> t = std::move(impl_->active[slot]);
+    if (slot + 1 != impl_->active.size()) {
+      impl_->active[slot] = std::move(impl_->active.back());
+      impl_->active[slot]->slot = slot;
+    }
+    impl_->active.pop_back();
+    curl_multi_remove_handle(m, e);
+    --in_flight_;
+    complete(t.get(), code, now_us(), done);
+    t->headers.reset();
+    t->req = HttpRequest{};
+    impl_->idle.push_back(std::move(t));
+  }
+}
+
+void HttpClient::abort_all(const std::function<int64_t()>& now_us, const Completion& done) {
+  CURLM* m = impl_->multi.get();
+  for (auto& t : impl_->active) {
+    curl_multi_remove_handle(m, t->easy.get());
+    HttpResult r;
+    r.outcome = HttpResult::Outcome::Error;
+    r.intended_us = t->req.intended_us;
+    r.sent_us = t->req.submitted_us;
+    r.done_us = now_us();
+    r.error = "aborted: still unanswered when the drain ended";
+    done(r);
+    impl_->idle.push_back(std::move(t));
+  }
+  impl_->active.clear();
+  in_flight_ = 0;
+}
+
+}  // namespace kapture
