@@ -204,6 +204,21 @@ int cmd_plan(const Options& opt) {
   return 0;
 }
 
+// Waits for SIGINT/SIGTERM.
+void wait_for_signal(SignalWatcher& signals) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  signals.on_signal([&] {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });
+  signals.on_signal(nullptr);
+}
+
 int cmd_run(const Options& opt, SignalWatcher& signals) {
   const std::string& path = opt.scenarios.at(0);
   std::vector<Error> errors;
@@ -397,35 +412,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     std::fprintf(stdout, "cluster kept at %s (written to %s); send SIGINT or SIGTERM to stop\n", target.kafka_bootstrap().c_str(),
                  (dir / "bootstrap.txt").c_str());
     std::fflush(stdout);
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    signals.on_signal([&] {
-      std::lock_guard lock(mu);
-      done = true;
-      cv.notify_all();
-    });
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return done; });
-    signals.on_signal(nullptr);
+    wait_for_signal(signals);
   }
   target.stop();
   return rc;
-}
-
-// Waits for SIGINT/SIGTERM.
-void wait_for_signal(SignalWatcher& signals) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  signals.on_signal([&] {
-    std::lock_guard lock(mu);
-    done = true;
-    cv.notify_all();
-  });
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return done; });
-  signals.on_signal(nullptr);
 }
 
 // The webapp in front of Kafka (--kafka), until SIGINT/SIGTERM; prints its
