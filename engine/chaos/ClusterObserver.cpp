@@ -149,6 +149,16 @@ void ClusterObserver::examine(const PartitionLeaders& now, int64_t now_us) {
     g.gauges["kafka.offline_partitions"] = h.offline;
     metrics_.add(second, g);
   }
+  int64_t moved = 0;
+  for (const auto& [tp, leader] : now.leader) {
+    if (internal_topic(tp) || leader < 0) continue;
+    auto [it, fresh] = last_leader_.emplace(tp, leader);
+    if (!fresh && it->second != leader) {
+      ++moved;
+      it->second = leader;
+    }
+  }
+  if (moved) metrics_.add_counter(second, "kafka.leader_changes", moved);
   std::vector<int> down;
   for (const auto& o : outages_) down.push_back(o.broker);
   for (auto& o : outages_) {

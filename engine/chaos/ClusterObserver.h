@@ -5,7 +5,9 @@
 // out of service, the time until every partition it led has a live leader
 // again (kafka.leader_recovery, with a before/after snapshot of leaders and
 // ISRs in events.jsonl), and after it is back, the time until no partition is
-// under-replicated (kafka.isr_recovery).
+// under-replicated (kafka.isr_recovery). Every poll also counts partitions
+// whose leader moved to another broker (kafka.leader_changes), whatever the
+// cause: the chaos hands-on's "watch partition leadership move".
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -74,6 +76,7 @@ class ClusterObserver {
   std::vector<Outage> outages_;
   std::vector<Return> returns_;
   int64_t last_gauge_second_ = -1;
+  std::map<TopicPartition, int> last_leader_;  // the last live leader seen per partition
 };
 
 }  // namespace kapture

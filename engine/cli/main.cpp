@@ -37,6 +37,8 @@
 #include "workloads/EtlWorkload.h"
 #include "workloads/HttpScripts.h"
 #include "workloads/HttpWorkload.h"
+#include "workloads/SseWorkload.h"
+#include "targets/WebAppProcess.h"
 #include "workloads/ProducerWorkload.h"
 
 namespace fs = std::filesystem;
@@ -62,6 +64,8 @@ struct Options {
   std::string prometheus;  // --prometheus: for prometheus expectations
   std::string listen = "127.0.0.1:8080";  // serve webapp
   std::string acks = "all";               // serve webapp
+  std::string h2_listen;                  // serve webapp: HTTP/2 too
+  std::string tls_cert, tls_key;          // serve webapp: HTTP/2 over TLS
   int brokers = 3;
 };
 
@@ -297,6 +301,24 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   if (auto err = target.start(scenario)) return setup_failed(*err);
   StoreServers stores(opt.redis, opt.postgres);
   if (auto err = stores.start(scenario)) return setup_failed(*err);
+  // The webapp in front of Kafka: started here for the run, or the one at
+  // topology.webapp.url; http and sse workloads name it as {webapp}.
+  WebAppProcess webapp;
+  if (scenario.webapp.declared) {
+    std::string url = scenario.webapp.url;
+    if (url.empty()) {
+      auto props = target.kafka_properties();
+      for (const auto& [k, v] : scenario.webapp.properties) props[k] = v;
+      WebAppLaunch launch{target.kafka_bootstrap(), props, scenario.webapp.acks, (dir / "webapp.log").string()};
+      if (auto err = webapp.start(launch)) return setup_failed(*err);
+      url = webapp.url();
+      events.write("webapp_started", {{"url", url}, {"pid", webapp.pid()}, {"log", "webapp.log"}});
+    }
+    for (auto& h : scenario.https)
+      if (h.url.rfind("{webapp}", 0) == 0) h.url = url + h.url.substr(8);
+    for (auto& r : scenario.sses)
+      if (r.url.rfind("{webapp}", 0) == 0) r.url = url + r.url.substr(8);
+  }
   // The clock starts with the timeline, after the topology is up.
   clock.emplace();
   ProducerContext ctx{target.kafka_bootstrap(), target.kafka_properties(), scenario.seed, &*clock, &metrics};
@@ -317,6 +339,15 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     https.push_back(std::make_unique<HttpWorkload>(h, HttpContext{scenario.seed, &*clock, &metrics}));
     raw.push_back(https.back().get());
   }
+  // Readers stop after the posters, whose acknowledged messages they wait for.
+  std::vector<std::unique_ptr<SseWorkload>> sses;
+  for (const auto& r : scenario.sses) {
+    const HttpWorkload* verifies = nullptr;
+    for (size_t i = 0; i < scenario.https.size(); ++i)
+      if (scenario.https[i].name == r.verifies) verifies = https[i].get();
+    sses.push_back(std::make_unique<SseWorkload>(r, SseContext{&*clock, &metrics, verifies}));
+    raw.push_back(sses.back().get());
+  }
   for (const auto& e : scenario.etls) {
     etls.push_back(std::make_unique<EtlWorkload>(e, etl_ctx));
     raw.push_back(etls.back().get());
@@ -324,7 +355,8 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   }
   // Consumers first, so they have joined their group when records arrive.
   std::vector<Workload*> start_order;
-  for (auto* w : raw) start_order.insert(dynamic_cast<EtlWorkload*>(w) ? start_order.begin() : start_order.end(), w);
+  for (auto* w : raw)
+    start_order.insert(dynamic_cast<EtlWorkload*>(w) || dynamic_cast<SseWorkload*>(w) ? start_order.begin() : start_order.end(), w);
   for (Workload* w : start_order) {
     if (auto err = w->start()) {
       std::fprintf(stderr, "%s\n", err->describe().c_str());
@@ -414,12 +446,14 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     std::fflush(stdout);
     wait_for_signal(signals);
   }
+  webapp.stop();
   target.stop();
   return rc;
 }
 
 // The webapp in front of Kafka (--kafka), until SIGINT/SIGTERM; prints its
-// base URL on the first line of stdout.
+// base URL on the first line of stdout, and with --h2-listen its HTTP/2 base
+// URL on the second.
 int cmd_serve_webapp(const Options& opt, SignalWatcher& signals) {
   if (opt.kafka.empty()) {
     std::fprintf(stderr, "serve webapp needs --kafka HOST:PORT[,...] (e.g. from `kapture-engine serve kafka-mock`)\n");
@@ -433,6 +467,19 @@ int cmd_serve_webapp(const Options& opt, SignalWatcher& signals) {
   WebAppOptions wo;
   wo.bootstrap = opt.kafka;
   wo.acks = opt.acks;
+  if (opt.tls_cert.empty() != opt.tls_key.empty() || (!opt.tls_cert.empty() && opt.h2_listen.empty())) {
+    std::fprintf(stderr, "serve webapp: --tls-cert and --tls-key go together, with --h2-listen (HTTP/2 over TLS)\n");
+    return kExitUsage;
+  }
+  if (!opt.h2_listen.empty()) {
+    auto h2 = parse_listen_address(opt.h2_listen, "--h2-listen");
+    if (!h2) {
+      print_errors({h2.error()});
+      return kExitUsage;
+    }
+    wo.h2_listen = *h2;
+    wo.tls = TlsFiles{opt.tls_cert, opt.tls_key};
+  }
   auto props = kafka_props(opt.kafka_props);
   if (!props) {
     print_errors({props.error()});
@@ -445,6 +492,7 @@ int cmd_serve_webapp(const Options& opt, SignalWatcher& signals) {
     return app.error().kind == ErrorKind::Usage ? kExitUsage : kExitUnreachable;
   }
   std::printf("%s\n", (*app)->base_url().c_str());
+  if (!opt.h2_listen.empty()) std::printf("%s\n", (*app)->h2_base_url().c_str());
   std::fflush(stdout);
   wait_for_signal(signals);
   return 0;
@@ -592,6 +640,9 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   serve->add_option("--kafka-prop", opt.kafka_props, "webapp: librdkafka property for every client, key=value (repeatable)");
   serve->add_option("--listen", opt.listen, "webapp: HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any)");
   serve->add_option("--acks", opt.acks, "webapp: acks for produced messages (0, 1, all; default all)");
+  serve->add_option("--h2-listen", opt.h2_listen, "webapp: HOST:PORT to serve HTTP/2 on as well (port 0: any); h2c without --tls-cert");
+  serve->add_option("--tls-cert", opt.tls_cert, "webapp: PEM certificate (chain) for --h2-listen: HTTP/2 over TLS (ALPN h2)");
+  serve->add_option("--tls-key", opt.tls_key, "webapp: PEM private key of --tls-cert");
   serve->add_option("--brokers", opt.brokers, "number of brokers (default 3)");
   serve->add_option("--scenario", opt.scenarios, "create this scenario's topics");
   std::string report_dir;

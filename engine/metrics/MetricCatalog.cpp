@@ -50,6 +50,8 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"kafka.brokers", MetricKind::Gauge, MetricUnit::Count, "brokers the cluster's metadata lists as alive"},
       {"kafka.under_replicated", MetricKind::Gauge, MetricUnit::Count, "partitions with fewer in-sync replicas than replicas"},
       {"kafka.offline_partitions", MetricKind::Gauge, MetricUnit::Count, "partitions without a leader"},
+      {"kafka.leader_changes", MetricKind::Counter, MetricUnit::Count,
+       "partition leadership moves to another broker, seen by the cluster observer (polled)"},
       {"kafka.leader_recovery", MetricKind::Histogram, MetricUnit::Microseconds,
        "a broker taken out of service until every partition it led has a live leader again"},
       {"kafka.isr_recovery", MetricKind::Histogram, MetricUnit::Microseconds,
@@ -84,6 +86,19 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"http.bytes_out", MetricKind::Counter, MetricUnit::Bytes, "http bytes sent: request headers and bodies"},
       {"http.connections", MetricKind::Counter, MetricUnit::Count, "http connections the client opened (keep-alive reuses them)"},
       {"http.in_flight", MetricKind::Gauge, MetricUnit::Count, "http requests sent and not yet answered or failed"},
+      {"sse.delivery_delay", MetricKind::Histogram, MetricUnit::Microseconds,
+       "a message's arrival at an sse reader minus the send time it carries (the poster's intended send time)"},
+      {"sse.events", MetricKind::Counter, MetricUnit::Count, "server-sent events the readers received (keep-alives not counted)"},
+      {"sse.messages", MetricKind::Counter, MetricUnit::Count, "events carrying this run's messages (an id and a send time)"},
+      {"sse.replayed", MetricKind::Counter, MetricUnit::Count, "events at a position the reader had seen, after a reconnect"},
+      {"sse.unparsed", MetricKind::Counter, MetricUnit::Count, "events without a JSON id and send time"},
+      {"sse.old_events", MetricKind::Counter, MetricUnit::Count, "events with messages sent before the run started"},
+      {"sse.reconnects", MetricKind::Counter, MetricUnit::Count, "times a reader lost its stream and connected again"},
+      {"sse.verified", MetricKind::Counter, MetricUnit::Count, "acknowledged (2xx) messages of the verified http workload, at the end"},
+      {"sse.lost", MetricKind::Counter, MetricUnit::Count, "acknowledged messages some reader never received, at the end"},
+      {"sse.duplicates", MetricKind::Counter, MetricUnit::Count, "messages a reader received at two or more positions of the topic"},
+      {"sse.unacknowledged", MetricKind::Counter, MetricUnit::Count,
+       "messages received whose post was not answered 2xx (a timed-out post that got through)"},
   };
   return catalog;
 }

@@ -15,6 +15,9 @@ class RunClock {
   std::chrono::steady_clock::time_point at(int64_t us) const { return start_ + std::chrono::microseconds(us); }
   // Unix time in ms of a run offset: what records carry as their creation time.
   int64_t wall_ms(int64_t us) const { return start_wall_ms_ + us / 1000; }
+  // The same in microseconds: a send time a message carries, which a reader
+  // in this process turns back into a run offset with exactly this base.
+  int64_t wall_us(int64_t us) const { return start_wall_ms_ * 1000 + us; }
   int64_t start_wall_ms() const { return start_wall_ms_; }
 
  private:

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "metrics/LoadMetricNames.h"
 #include "metrics/MetricCatalog.h"
 #include "report/EventLog.h"
 #include "report/HtmlReport.h"
@@ -246,15 +247,16 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
   std::snprintf(buf, sizeof buf, "  %-10s %9s %9s %9s %7s %10s %10s %10s\n", "phase", "sent", "acked", "failed", "rate", "p50", "p99", "max");
   o << buf;
   auto windows = phase_windows(in.run);
+  const LoadMetricNames names = load_metric_names(in.metrics);
   for (const auto& p : in.run.phases) {
     if (!p.ran()) continue;
     SecondWindow w = windows[p.name];
-    Histogram lat = in.metrics.histogram("produce.latency", w);
+    Histogram lat = in.metrics.histogram(names.latency, w);
     double secs = static_cast<double>(p.end_us - p.start_us) / 1e6;
-    int64_t sent = in.metrics.counter_sum("produce.sent", w);
+    int64_t sent = in.metrics.counter_sum(names.sent, w);
     std::snprintf(buf, sizeof buf, "  %-10s %9lld %9lld %9lld %6.0f/s %8.2fms %8.2fms %8.2fms\n", p.name.c_str(), static_cast<long long>(sent),
-                  static_cast<long long>(in.metrics.counter_sum("produce.acked", w)),
-                  static_cast<long long>(in.metrics.counter_sum("produce.failed", w)), secs > 0 ? static_cast<double>(sent) / secs : 0.0,
+                  static_cast<long long>(in.metrics.counter_sum(names.acked, w)),
+                  static_cast<long long>(names.failed_sum(in.metrics, w)), secs > 0 ? static_cast<double>(sent) / secs : 0.0,
                   lat.percentile(50) / 1000.0, lat.percentile(99) / 1000.0, lat.max() / 1000.0);
     o << buf;
   }

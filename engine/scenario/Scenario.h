@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/Error.h"
+#include "scenario/BodyTemplate.h"
 #include "slo/SloExpression.h"
 
 namespace kapture {
@@ -27,6 +28,17 @@ struct TopicSpec {
 struct StoreTopology {
   bool declared = false;
   std::string url;
+  SourceLocation where;
+};
+
+// The webapp in front of Kafka (`serve webapp`): started by the engine as a
+// child process on loopback for the run, or an existing one (url). http and
+// sse workloads reach it as "{webapp}" in their url.
+struct WebAppTopology {
+  bool declared = false;
+  std::string url;         // an existing webapp; empty: the engine starts one
+  std::string acks = "all";
+  std::map<std::string, std::string> properties;  // librdkafka properties for its clients (enable.idempotence, ...)
   SourceLocation where;
 };
 
@@ -129,6 +141,7 @@ struct HttpWorkloadSpec {
   std::string method = "GET";
   std::map<std::string, std::string> headers;
   std::string body;                                // `body`, or the contents of `body_file`
+  std::optional<BodyTemplate> body_template;       // `body_template`: ${seq}, ${now_us}, ... per request
   std::optional<GeneratorSpec> request;            // Lua request(seq, now_ms) -> {method, path|url, headers, body}
   std::optional<GeneratorSpec> response;           // Lua response(status, headers, body) -> ok[, message]
   bool http2 = false;                              // `http: "2"`: prior knowledge (http://) or ALPN (https://)
@@ -138,6 +151,23 @@ struct HttpWorkloadSpec {
   std::optional<HttpClosedLoop> closed;            // closed loop; open loop (phase loads) without it
   int threads = 1;                                 // each with its own multi handle and share of the pool
   std::vector<std::string> allow;                  // Lua libraries let out of the sandbox
+  bool keep_acked_ids = false;                     // an sse workload verifies this one: remember the seq of every 2xx
+  SourceLocation where;
+};
+
+// `type: sse`: readers of a server-sent event stream (the webapp's GET
+// /api/topics/{topic}) measuring each message's delivery delay (arrival
+// minus the send time the message carries) and, with `verifies`, that every
+// message an http workload had acknowledged arrived.
+struct SseWorkloadSpec {
+  std::string name;
+  std::string url;
+  int connections = 1;                 // readers, each seeing every message
+  std::string id_field = "id";         // JSON field of each event's data: the message id (the poster's ${seq})
+  std::string sent_field = "sent_us";  // JSON field: the send time, Unix epoch
+  int64_t sent_unit_us = 1;            // 1: the field is in microseconds; 1000: milliseconds
+  std::string verifies;                // an http workload whose 2xx'd messages must all arrive
+  bool insecure = false;
   SourceLocation where;
 };
 
@@ -254,10 +284,12 @@ struct Scenario {
   KafkaTopology kafka;
   StoreTopology redis;
   StoreTopology postgres;
+  WebAppTopology webapp;
   std::string prometheus_url;  // topology.prometheus.url: for prometheus expectations
   std::vector<ProducerWorkloadSpec> workloads;
   std::vector<EtlWorkloadSpec> etls;
   std::vector<HttpWorkloadSpec> https;
+  std::vector<SseWorkloadSpec> sses;
   std::vector<PhaseSpec> phases;
   std::vector<ExpectationSpec> expectations;
 
@@ -268,6 +300,8 @@ struct Scenario {
       if (e.name == name) return true;
     for (const auto& h : https)
       if (h.name == name) return true;
+    for (const auto& r : sses)
+      if (r.name == name) return true;
     return false;
   }
   bool uses_ledger() const {

@@ -163,6 +163,7 @@ class Loader {
     }
     if (root["topology"]) topology(root["topology"], s);
     if (root["workloads"]) workloads(root["workloads"], s);
+    link_verifies(s);
     if (!root["timeline"]) error(root, "missing required key 'timeline' (the phases to run)");
     else timeline(root["timeline"], s);
     if (root["expect"]) expectations(root["expect"], s);
@@ -305,7 +306,8 @@ class Loader {
   // ---- topology ----
   void topology(const YAML::Node& n, Scenario& s) {
     if (!n.IsMap()) return error(n, "topology must be a map");
-    keys(n, "topology", {"kafka", "redis", "postgres", "prometheus"});
+    keys(n, "topology", {"kafka", "redis", "postgres", "prometheus", "webapp"});
+    if (n["webapp"]) webapp(n["webapp"], s);
     if (n["prometheus"]) {
       // An existing Prometheus that measures the cluster; the engine only queries it.
       const YAML::Node p = n["prometheus"];
@@ -332,6 +334,47 @@ class Loader {
       if (!k["topics"].IsSequence()) return error(k["topics"], "topics must be a list");
       for (const auto& t : k["topics"]) topic(t, s);
     }
+  }
+
+  // `webapp: {}` (the engine starts `serve webapp` for the run), with
+  // `acks`, or `webapp: {url: http://...}` (one already running).
+  void webapp(const YAML::Node& n, Scenario& s) {
+    if (n.IsScalar() && n.Scalar() == "false") return;
+    s.webapp.declared = true;
+    s.webapp.where = at(n);
+    if (n.IsNull()) return;
+    if (!n.IsMap()) return error(n, "topology.webapp must be a map: {} to start one, {acks: 1}, or {url: http://...}");
+    keys(n, "topology.webapp", {"url", "acks", "properties"});
+    if (n["properties"]) {
+      s.webapp.properties = string_map(n["properties"], "topology.webapp.properties");
+      if (n["url"]) error(n["properties"], "properties are for a webapp the engine starts; one at a url was started with its own");
+    }
+    if (n["url"]) {
+      s.webapp.url = scalar_string(n["url"], "url");
+      if (s.webapp.url.rfind("http://", 0) != 0 && s.webapp.url.rfind("https://", 0) != 0)
+        error(n["url"], "topology.webapp.url must start with http:// or https:// (got '" + s.webapp.url + "')");
+      while (!s.webapp.url.empty() && s.webapp.url.back() == '/') s.webapp.url.pop_back();
+    }
+    if (n["acks"]) {
+      s.webapp.acks = scalar_string(n["acks"], "acks");
+      one_of(n["acks"], s.webapp.acks, {"0", "1", "all", "-1"}, "acks");
+      if (n["url"]) error(n["acks"], "acks is for a webapp the engine starts; one at a url was started with its own");
+    }
+  }
+
+  // An http or sse workload's url: http(s)://host..., or "{webapp}/path"
+  // when the topology has a webapp.
+  void workload_url(const YAML::Node& n, const std::string& url, const Scenario& s) {
+    if (url.empty()) return;
+    if (url.rfind("{webapp}", 0) == 0) {
+      if (!s.webapp.declared) error(n, "url uses {webapp}, but topology has no webapp (add `webapp: {}` to start one)");
+      else if (url.size() > 8 && url[8] != '/' && url[8] != '?') error(n, "{webapp} is followed by a path: {webapp}/api/topics/chat");
+      return;
+    }
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+      error(n, "url must start with http://, https:// or {webapp} (got '" + url + "')");
+    else if (url.size() == url.find("//") + 2 || url[url.find("//") + 2] == '/')
+      error(n, "url '" + url + "' has no host");
   }
 
   // `redis: {}` (the engine starts one) or `redis: {url: redis://...}`.
@@ -473,7 +516,11 @@ class Loader {
         continue;
       }
       std::string type = required_string(w, "type", "workload '" + p.name + "'");
-      if (!type.empty()) one_of(w["type"], type, {"kafka-producer", "etl", "http"}, "workload type");
+      if (!type.empty()) one_of(w["type"], type, {"kafka-producer", "etl", "http", "sse"}, "workload type");
+      if (type == "sse") {
+        sse(it->first, w, s);
+        continue;
+      }
       if (type == "etl") {
         etl(it->first, w, s);
         continue;
@@ -639,22 +686,24 @@ class Loader {
     h.name = name.Scalar();
     h.where = at(name);
     const std::string what = "workload '" + h.name + "'";
-    keys(w, what, {"type", "url", "method", "headers", "body", "body_file", "lua", "response", "http", "connections", "timeout",
-                   "insecure", "closed", "threads", "allow"});
+    keys(w, what, {"type", "url", "method", "headers", "body", "body_file", "body_template", "lua", "response", "http", "connections",
+                   "timeout", "insecure", "closed", "threads", "allow"});
     h.url = required_string(w, "url", "http " + what);
-    if (!h.url.empty() && h.url.rfind("http://", 0) != 0 && h.url.rfind("https://", 0) != 0)
-      error(w["url"], "url must start with http:// or https:// (got '" + h.url + "')");
-    else if (!h.url.empty() && (h.url.size() == h.url.find("//") + 2 || h.url[h.url.find("//") + 2] == '/'))
-      error(w["url"], "url '" + h.url + "' has no host");
+    workload_url(w["url"], h.url, s);
     if (w["method"]) {
       h.method = scalar_string(w["method"], "method");
       one_of(w["method"], h.method, {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}, "method");
     }
     if (w["headers"]) h.headers = string_map(w["headers"], "headers");
-    int bodies = (w["body"] ? 1 : 0) + (w["body_file"] ? 1 : 0) + (w["lua"] ? 1 : 0);
+    int bodies = (w["body"] ? 1 : 0) + (w["body_file"] ? 1 : 0) + (w["body_template"] ? 1 : 0) + (w["lua"] ? 1 : 0);
     if (bodies > 1) {
-      const YAML::Node second = w["lua"] ? w["lua"] : w["body_file"];
-      error(second, "an http workload has one of body, body_file or lua (a request() function), not several");
+      const YAML::Node second = w["lua"] ? w["lua"] : w["body_template"] ? w["body_template"] : w["body_file"];
+      error(second, "an http workload has one of body, body_file, body_template or lua (a request() function), not several");
+    }
+    if (w["body_template"]) {
+      auto t = parse_body_template(scalar_string(w["body_template"], "body_template"));
+      if (!t) error(w["body_template"], "body_template: " + t.error().message);
+      else h.body_template = *t;
     }
     if (w["body"]) h.body = scalar_string(w["body"], "body");
     if (w["body_file"]) {
@@ -715,6 +764,47 @@ class Loader {
       }
     }
     s.https.push_back(h);
+  }
+
+  // `type: sse`: readers of an event stream, measuring delivery delay.
+  void sse(const YAML::Node& name, const YAML::Node& w, Scenario& s) {
+    SseWorkloadSpec r;
+    r.name = name.Scalar();
+    r.where = at(name);
+    const std::string what = "sse workload '" + r.name + "'";
+    keys(w, what, {"type", "url", "connections", "id_field", "sent_field", "sent_unit", "verifies", "insecure"});
+    r.url = required_string(w, "url", what);
+    workload_url(w["url"], r.url, s);
+    if (w["connections"]) r.connections = bounded(w["connections"], "connections", 1, 1000, 1);
+    if (w["id_field"]) r.id_field = scalar_string(w["id_field"], "id_field");
+    if (w["sent_field"]) r.sent_field = scalar_string(w["sent_field"], "sent_field");
+    if (w["sent_unit"]) {
+      std::string u = scalar_string(w["sent_unit"], "sent_unit");
+      one_of(w["sent_unit"], u, {"us", "ms"}, "sent_unit");
+      r.sent_unit_us = u == "ms" ? 1000 : 1;
+    }
+    if (w["insecure"]) r.insecure = boolean(w["insecure"], "insecure").value_or(false);
+    if (w["verifies"]) {
+      r.verifies = scalar_string(w["verifies"], "verifies");
+      pending_verifies_.push_back({r.verifies, w["verifies"]});
+    }
+    s.sses.push_back(r);
+  }
+
+  // After every workload is known: `verifies` names an http workload, which
+  // then remembers what it had acknowledged.
+  void link_verifies(Scenario& s) {
+    for (const auto& [wanted, node] : pending_verifies_) {
+      auto it = std::find_if(s.https.begin(), s.https.end(), [&](const auto& h) { return h.name == wanted; });
+      if (it != s.https.end()) {
+        it->keep_acked_ids = true;
+        continue;
+      }
+      std::vector<std::string> names;
+      for (const auto& h : s.https) names.push_back(h.name);
+      std::string guess = did_you_mean(wanted, names);
+      error(node, "verifies names '" + wanted + "', which is not an http workload" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+    }
   }
 
   // ---- timeline ----
@@ -850,6 +940,12 @@ class Loader {
       for (const auto& e : s.etls) {
         if (e.name == wname) {
           error(it->first, "'" + wname + "' is an etl workload: it consumes whatever arrives and has no rate");
+          known = true;
+        }
+      }
+      for (const auto& r : s.sses) {
+        if (r.name == wname) {
+          error(it->first, "'" + wname + "' is an sse workload: it reads whatever arrives and has no rate");
           known = true;
         }
       }
@@ -1250,6 +1346,7 @@ class Loader {
   std::string file_;
   std::string base_dir_;
   std::vector<Error> errors_;
+  std::vector<std::pair<std::string, YAML::Node>> pending_verifies_;  // sse `verifies`, checked once every workload is read
 };
 
 LoadOutcome parse_and_load(const std::string& text, const std::string& display, const std::string& base_dir,

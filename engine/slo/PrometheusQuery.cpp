@@ -8,26 +8,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drivers/http/CurlHandles.h"
+
 namespace kapture {
 
 namespace {
 
 constexpr const char* kNoData = "no data: ";
 
-struct EasyCleanup {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
 struct CurlFree {
   void operator()(char* p) const { curl_free(p); }
 };
-using Easy = std::unique_ptr<CURL, EasyCleanup>;
-
-// curl_global_init is not thread-safe; the first query does it, once. It is
-// never undone: the process ends soon enough, and cleanup is not thread-safe either.
-Easy easy_handle() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return Easy(curl_easy_init());
+CurlEasy easy_handle() {
+  curl_global_once();
+  return CurlEasy(curl_easy_init());
 }
 
 size_t append(char* data, size_t size, size_t n, void* out) {
@@ -86,7 +80,7 @@ bool is_prometheus_no_data(const Error& e) { return e.message.rfind(kNoData, 0) 
 
 Result<double> prometheus_instant(const std::string& base_url, const std::string& promql, std::optional<double> at_unix_s) {
   std::string where = "Prometheus at " + base_url;
-  Easy curl = easy_handle();
+  CurlEasy curl = easy_handle();
   if (!curl) return runtime_error("cannot create a libcurl handle to query " + where);
   std::unique_ptr<char, CurlFree> query(curl_easy_escape(curl.get(), promql.c_str(), static_cast<int>(promql.size())));
   if (!query) return runtime_error("cannot URL-encode the query '" + promql + "'");

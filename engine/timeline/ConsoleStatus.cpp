@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "metrics/LoadMetricNames.h"
+
 namespace kapture {
 
 ConsoleStatus::ConsoleStatus(bool quiet) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0) {}
@@ -25,10 +27,11 @@ void ConsoleStatus::show(const LiveSnapshot& st, int64_t second, const MetricsSt
   SecondWindow last{second - 1, second};
   double target = 0;
   for (const auto& [name, rate] : st.target_rates) target += rate;
-  int64_t acked = metrics.counter_sum("produce.acked", last);
+  const LoadMetricNames names = load_metric_names(metrics);
+  int64_t acked = metrics.counter_sum(names.acked, last);
   SecondWindow so_far{0, second};
-  int64_t errors = metrics.counter_sum("produce.failed", so_far) + metrics.counter_sum("etl.sink_errors", so_far);
-  Histogram lat = metrics.histogram("produce.latency", last);
+  int64_t errors = names.failed_sum(metrics, so_far) + metrics.counter_sum("etl.sink_errors", so_far);
+  Histogram lat = metrics.histogram(names.latency, last);
   auto lag = metrics.gauge_last("etl.lag", last);
   std::string extra;
   if (lag) extra += " | lag " + std::to_string(static_cast<long long>(*lag));

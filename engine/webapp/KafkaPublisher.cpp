@@ -1,22 +1,30 @@
 #include "webapp/KafkaPublisher.h"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
 #include <future>
 
 namespace kapture {
 
 namespace {
 
-// What a delivery report hands back to the waiting request thread.
+// Travels with a message as its opaque, until its delivery report.
 struct Pending {
-  std::promise<Result<Delivery>> done;
+  KafkaPublisher::DeliveryCallback done;
 };
 
 }  // namespace
 
 void KafkaPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
-  auto* p = static_cast<Pending*>(msg->_private);
-  if (msg->err) p->done.set_value(runtime_error(std::string("kafka: ") + rd_kafka_err2str(msg->err)));
-  else p->done.set_value(Delivery{msg->partition, msg->offset});
+  std::unique_ptr<Pending> p(static_cast<Pending*>(msg->_private));
+  // Nothing may unwind through librdkafka's C frames.
+  try {
+    if (msg->err) p->done(runtime_error(std::string("kafka: ") + rd_kafka_err2str(msg->err)));
+    else p->done(Delivery{msg->partition, msg->offset});
+  } catch (const std::exception& e) {
+    spdlog::error("kafka delivery report: {}", e.what());
+  }
 }
 
 Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::open(const std::string& bootstrap, const std::map<std::string, std::string>& props) {
@@ -46,14 +54,24 @@ KafkaPublisher::~KafkaPublisher() {
 }
 
 Result<Delivery> KafkaPublisher::publish(const std::string& topic, std::string_view key, std::string_view value) {
-  Pending pending;
-  auto result = pending.done.get_future();
+  std::promise<Result<Delivery>> delivered;
+  auto result = delivered.get_future();
+  publish_async(topic, key, value, [&delivered](Result<Delivery> d) { delivered.set_value(std::move(d)); });
+  return result.get();
+}
+
+void KafkaPublisher::publish_async(const std::string& topic, std::string_view key, std::string_view value, DeliveryCallback done) {
+  auto pending = std::make_unique<Pending>(Pending{std::move(done)});
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-      RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()), RD_KAFKA_V_OPAQUE(&pending), RD_KAFKA_V_END);
-  if (err) return runtime_error("kafka: produce to " + topic + ": " + rd_kafka_err2str(err));
-  return result.get();
+      RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()), RD_KAFKA_V_OPAQUE(pending.get()),
+      RD_KAFKA_V_END);
+  if (err) {
+    pending->done(runtime_error("kafka: produce to " + topic + ": " + rd_kafka_err2str(err)));
+    return;
+  }
+  pending.release();  // on_delivery owns it now
 }
 
 }  // namespace kapture

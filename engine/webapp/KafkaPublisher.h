@@ -1,7 +1,9 @@
 #pragma once
-// The webapp's way into Kafka: one producer shared by every request thread;
-// each publish waits for its own delivery report, so the HTTP answer says
-// whether the brokers acknowledged the message (and where it landed).
+// The webapp's way into Kafka: one producer shared by every request thread
+// and HTTP/2 connection; every publish gets its own delivery report, so the
+// HTTP answer says whether the brokers acknowledged the message (and where
+// it landed).
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +32,12 @@ class KafkaPublisher {
   // Produces and waits for the delivery report; an error says what the
   // client or the brokers said (a timeout is message.timeout.ms).
   Result<Delivery> publish(const std::string& topic, std::string_view key, std::string_view value);
+
+  // Produces without waiting: `done` gets the delivery report on the
+  // publisher's poll thread (so it must be quick and must not block), or
+  // at once on the calling thread when the client refused the message.
+  using DeliveryCallback = std::function<void(Result<Delivery>)>;
+  void publish_async(const std::string& topic, std::string_view key, std::string_view value, DeliveryCallback done);
 
  private:
   KafkaPublisher() = default;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <random>
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +25,8 @@ struct HttpWorkload::Worker {
   std::unique_ptr<HttpClient> client;
   std::unique_ptr<HttpScript> request;
   std::unique_ptr<HttpScript> response;
+  std::mt19937_64 rng;          // body_template's ${rand} and ${text}
+  std::vector<int64_t> acked;   // seqs answered 2xx (keep_acked_ids)
   std::thread thread;
 };
 
@@ -54,6 +57,7 @@ Status HttpWorkload::start() {
       w->requests = share(spec_.closed->requests, n, i);
     }
     w->recorder = std::make_unique<HttpRecorder>(*ctx_.metrics);
+    w->rng.seed(ctx_.seed ^ 0x626f6479ULL ^ (static_cast<uint64_t>(i) << 40));
     HttpClientOptions o;
     o.connections = w->connections;
     o.http2 = spec_.http2;
@@ -113,6 +117,13 @@ int64_t HttpWorkload::stuck_in_lua_ms() const {
   return worst;
 }
 
+std::vector<int64_t> HttpWorkload::acked_ids() const {
+  std::vector<int64_t> all;
+  for (const auto& w : workers_) all.insert(all.end(), w->acked.begin(), w->acked.end());
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
 void HttpWorkload::stop(int drain_ms) {
   drain_ms_ = drain_ms;
   stopping_ = true;
@@ -155,6 +166,7 @@ void HttpWorkload::run(Worker& w) {
       case HttpResult::Outcome::Response: {
         ++rec.responses;
         rec.count_status(r.status);
+        if (spec_.keep_acked_ids && r.status >= 200 && r.status < 300) w.acked.push_back(r.tag);
         rec.latency.record(std::max<int64_t>(0, r.done_us - r.intended_us));
         rec.response_latency.record(std::max<int64_t>(0, r.done_us - r.sent_us));
         if (w.response && !broken) {
@@ -193,9 +205,15 @@ void HttpWorkload::run(Worker& w) {
         broken = true;
         return;
       }
+    } else if (spec_.body_template) {
+      req.method = fixed.method;
+      req.url = fixed.url;
+      req.headers = fixed.headers;
+      render_body_template(*spec_.body_template, {seq, clock.wall_us(intended), w.index}, w.rng, req.body);
     } else {
       req = fixed;
     }
+    req.tag = seq;
     seq += spec_.threads;
     req.intended_us = intended;
     req.submitted_us = clock.now_us();

@@ -32,6 +32,9 @@ class HttpWorkload : public Workload {
   void stop(int drain_ms) override;
   std::optional<Error> failure() const override;
   int64_t stuck_in_lua_ms() const override;
+  // The seq of every request answered 2xx (spec.keep_acked_ids), sorted;
+  // complete once stop() returned.
+  std::vector<int64_t> acked_ids() const;
 
  private:
   struct Worker;

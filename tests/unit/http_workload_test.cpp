@@ -126,7 +126,7 @@ TEST_CASE("http loader: mistakes, with line and column") {
     expect_error(with("    type: http\n", "    type: htp\n"), "bad.yaml:4:11: ", "unknown workload type 'htp' (did you mean 'http'?)");
   }
   SUBCASE("url scheme") {
-    expect_error(with("http://127.0.0.1:8080/items", "ftp://127.0.0.1/items"), "bad.yaml:5:10: ", "url must start with http:// or https://");
+    expect_error(with("http://127.0.0.1:8080/items", "ftp://127.0.0.1/items"), "bad.yaml:5:10: ", "url must start with http://, https:// or {webapp}");
   }
   SUBCASE("url without a host") {
     expect_error(with("http://127.0.0.1:8080/items", "http:///items"), "bad.yaml:5:10: ", "has no host");
@@ -148,7 +148,7 @@ TEST_CASE("http loader: mistakes, with line and column") {
   }
   SUBCASE("body and lua together") {
     expect_error(with("    body: \"{}\"\n", "    body: \"{}\"\n    lua: { lua: fixtures/http_script.lua }\n"), "bad.yaml:9:10: ",
-                 "one of body, body_file or lua");
+                 "one of body, body_file, body_template or lua");
   }
   SUBCASE("body_file not found") {
     expect_error(with("    body: \"{}\"\n", "    body_file: nowhere.json\n"), "bad.yaml:8:16: ", "body_file 'nowhere.json' not found");

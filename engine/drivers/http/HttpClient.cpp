@@ -194,6 +194,7 @@ void HttpClient::complete(Transfer* t, int code_int, int64_t now, const Completi
   HttpResult r;
   r.outcome = classify(code);
   r.intended_us = t->req.intended_us;
+  r.tag = t->req.tag;
   r.done_us = now;
   curl_off_t pretransfer = 0, total = 0, down = 0, up = 0;
   long header_size = 0, request_size = 0;
@@ -226,12 +227,19 @@ void HttpClient::complete(Transfer* t, int code_int, int64_t now, const Completi
 void HttpClient::poll(int timeout_ms, const std::function<int64_t()>& now_us, const Completion& done) {
   CURLM* m = impl_->multi.get();
   int running = 0;
-  curl_multi_perform(m, &running);
+  // Wait first, then one curl_multi_perform. Transfers submitted since the
+  // last call are not held up by the wait: curl_multi_add_handle (and a
+  // transfer leaving curl's queue for a connection) sets a timer due now,
+  // and curl_multi_poll returns at once for a due timer as for a ready
+  // socket. A perform before the wait as well cost a second pass over every
+  // transfer (a poll(2) on each one's socket) per round: measured at rate:
+  // max against a 64-byte response, 1.5x the CPU per request and 0.6x the
+  // requests/s (bench/http).
   if (timeout_ms > 0) {
     // Waits the whole timeout when nothing is in flight, too.
     curl_multi_poll(m, nullptr, 0, timeout_ms, nullptr);
-    curl_multi_perform(m, &running);
   }
+  curl_multi_perform(m, &running);
   int left = 0;
   while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
@@ -264,6 +272,7 @@ void HttpClient::abort_all(const std::function<int64_t()>& now_us, const Complet
     HttpResult r;
     r.outcome = HttpResult::Outcome::Error;
     r.intended_us = t->req.intended_us;
+    r.tag = t->req.tag;
     r.sent_us = t->req.submitted_us;
     r.done_us = now_us();
     r.error = "aborted: still unanswered when the drain ended";

@@ -29,12 +29,14 @@ struct HttpRequest {
   std::string body;
   int64_t intended_us = 0;  // when the schedule wanted it sent (run clock)
   int64_t submitted_us = 0;
+  int64_t tag = 0;  // the caller's, handed back in the result (the request's seq)
 };
 
 struct HttpResult {
   enum class Outcome { Response, Timeout, ConnectError, Error };
   Outcome outcome = Outcome::Response;
   long status = 0;
+  int64_t tag = 0;
   int64_t intended_us = 0;
   int64_t sent_us = 0;  // when the request went out on a connection (after waiting for one)
   int64_t done_us = 0;

@@ -42,6 +42,9 @@ HttpListener::HttpListener(int workers) : server_(std::make_unique<httplib::Serv
   // connections.
   s.set_keep_alive_timeout(1);
   s.set_read_timeout(2);
+  // httplib closes a keep-alive connection after 5 requests by default: a
+  // load test would measure reconnects, not the server.
+  s.set_keep_alive_max_count(1000000);
   // httplib's default adds SO_REUSEPORT, which lets a second process bind
   // the same port and silently take half the requests; SO_REUSEADDR alone
   // still allows a restart while old connections linger in TIME_WAIT.
