@@ -166,6 +166,11 @@ std::string format_plan(const Plan& plan) {
     for (const auto& t : s.kafka.topics)
       o << "  " << t.name << "  partitions " << t.partitions << ", replication " << t.replication_factor << "\n";
   }
+  if (s.webapp.declared)
+    o << "webapp: " << (s.webapp.url.empty() ? "started for the run (serve webapp, acks " + s.webapp.acks + ")" : s.webapp.url) << "\n";
+  for (const auto& r : s.sses)
+    o << "sse " << r.name << ": " << r.connections << (r.connections == 1 ? " reader of " : " readers of ") << r.url
+      << (r.verifies.empty() ? "" : ", each must get every message " + r.verifies + " had answered 2xx") << "\n";
   o << "timeline:\n";
   char buf[256];
   for (const auto& p : plan.phases) {

@@ -85,6 +85,17 @@ size_t on_bytes(char* data, size_t size, size_t n, void* p) {
 // stream that is quiet.
 int on_progress(void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(p);
+  // Connected once the headers said 200, before any event: a stream of a
+  // quiet topic may send nothing for a while.
+  if (!t->announced) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200) {
+      t->status = status;
+      t->announced = true;
+      if (*t->connected) (*t->connected)();
+    }
+  }
   if (*t->tick) (*t->tick)();
   return t->stop->load(std::memory_order_relaxed) ? 1 : 0;
 }
