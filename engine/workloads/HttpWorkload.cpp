@@ -142,7 +142,7 @@ void HttpWorkload::run(Worker& w) {
   // intended time) and at the end of their phase are dropped.
   const size_t backlog = std::max<size_t>(1024, static_cast<size_t>(w.connections) * 64);
   // At max rate: enough to keep every connection (or stream) busy.
-  const size_t max_rate_in_flight = static_cast<size_t>(w.connections) * (spec_.http2 ? 32 : 2);
+  const size_t max_rate_in_flight = static_cast<size_t>(w.connections) * (spec_.http2 ? 32 : 1);
   HttpRequest fixed;
   fixed.method = spec_.method;
   fixed.url = spec_.url;
