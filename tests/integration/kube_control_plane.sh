@@ -98,6 +98,10 @@ check "kubectl apply of a Deployment, a headless Service and a StatefulSet" test
 check "Deployment rolled out (3 replicas)" k rollout status -n "$ns" deployment/web --timeout=120s
 check "StatefulSet rolled out (2 replicas)" k rollout status -n "$ns" statefulset/db --timeout=120s
 check "all pods Ready" k wait -n "$ns" pod --all --for=condition=Ready --timeout=120s
+# The shipped webapp manifest, validated by the API server itself (strict
+# field validation, server-side dry run: nothing is created).
+check "manifests/webapp.yaml passes the API server's validation (server-side dry run)" \
+  k apply -n "$ns" --dry-run=server --validate=strict -f "$SRC/manifests/webapp.yaml"
 phases() { k get pods -n "$ns" -l "$1" -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' '; }
 check "3 web pods Running" test "$(phases app=web)" = "Running=3 "
 check "2 db pods Running" test "$(phases app=db)" = "Running=2 "
