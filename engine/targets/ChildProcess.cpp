@@ -23,6 +23,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/UniqueFd.h"
+
 namespace kapture {
 
 namespace {
@@ -30,23 +32,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // Who the child becomes. Looked up before fork: getpwnam and friends take
 // locks and allocate, which a child of a multithreaded process must not do.
@@ -265,14 +250,14 @@ Status ChildProcess::start(std::vector<std::string> argv, const std::string& log
   auto id = identity_for(run_as);
   if (!id) return id.error();
 
-  Fd log_fd(open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd log_fd(open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (log_fd.get() < 0) return runtime_error("cannot open log file " + log_file + ": " + errno_text(errno));
-  Fd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null_fd.get() < 0) return runtime_error("cannot open /dev/null: " + errno_text(errno));
   // Closed on exec: EOF means exec succeeded, a message means it did not.
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return runtime_error("cannot create a pipe: " + errno_text(errno));
-  Fd report_read(fds[0]), report_write(fds[1]);
+  UniqueFd report_read(fds[0]), report_write(fds[1]);
 
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -451,7 +436,7 @@ Status chown_to_user(const std::string& path, const std::string& user) {
 }
 
 Result<int> free_loopback_port() {
-  Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (s.get() < 0) return unreachable_error("cannot create a socket: " + errno_text(errno));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

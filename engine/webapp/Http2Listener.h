@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/Error.h"
+#include "common/UniqueFd.h"
 #include "drivers/http/HttpListener.h"
 #include "webapp/Http2Response.h"
 #include "webapp/ThreadSet.h"
@@ -26,28 +27,6 @@
 typedef struct ssl_ctx_st SSL_CTX;
 
 namespace kapture {
-
-// A file descriptor, closed with its owner.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Both empty: cleartext h2c.
 struct TlsFiles {

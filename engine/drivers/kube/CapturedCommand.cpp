@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/UniqueFd.h"
+
 extern char** environ;
 
 namespace kapture {
@@ -24,23 +26,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-// A file descriptor closed on scope exit.
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd = -1) : fd_(fd) {}
-  ~OwnedFd() { reset(); }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // posix_spawn's attribute and file-action objects, destroyed on scope exit.
 struct SpawnSetup {
@@ -176,9 +161,9 @@ Result<CommandOutcome> run_captured(const CommandToRun& command) {
 
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return runtime_error("cannot create a pipe: " + errno_text(errno));
-  OwnedFd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
   if (pipe2(err_pipe, O_CLOEXEC) != 0) return runtime_error("cannot create a pipe: " + errno_text(errno));
-  OwnedFd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
 
   SpawnSetup setup;
   if (!setup.attr_ok || !setup.actions_ok) return runtime_error("cannot set up posix_spawn");
