@@ -64,6 +64,9 @@ Status HttpWorkload::start() {
     o.timeout_us = spec_.timeout_us;
     o.insecure = spec_.insecure;
     o.keep_bodies = spec_.response.has_value();
+    // Without a Lua request() every request goes to spec_.url's origin: a
+    // plain http:// one gets the lean client (request() may return any URL).
+    if (!spec_.request) o.url = spec_.url;
     auto client = HttpClient::create(o);
     if (!client) return client.error();
     w->client = std::move(*client);

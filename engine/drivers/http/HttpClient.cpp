@@ -1,5 +1,7 @@
 #include "drivers/http/HttpClient.h"
 
+#include "drivers/http/PlainHttpClient.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -46,7 +48,7 @@ HttpResult::Outcome classify(CURLcode code) {
 
 }  // namespace
 
-struct HttpClient::Transfer {
+struct CurlHttpClient::Transfer {
   Easy easy;
   Slist headers;
   HttpRequest req;
@@ -82,7 +84,7 @@ struct HttpClient::Transfer {
   }
 };
 
-struct HttpClient::Impl {
+struct CurlHttpClient::Impl {
   Multi multi;
   std::vector<std::unique_ptr<Transfer>> idle;    // easy handles kept for reuse
   std::vector<std::unique_ptr<Transfer>> active;  // added to the multi handle
@@ -118,13 +120,24 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(const HttpClientOptions& opts) : opts_(opts), impl_(std::make_unique<Impl>()) {}
+CurlHttpClient::CurlHttpClient(const HttpClientOptions& opts) : opts_(opts), impl_(std::make_unique<Impl>()) {}
 
-HttpClient::~HttpClient() = default;
+CurlHttpClient::~CurlHttpClient() = default;
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create(const HttpClientOptions& opts) {
+  if (!opts.http2 && PlainHttpClient::serves(opts.url)) {
+    auto plain = PlainHttpClient::create(opts);
+    if (plain) return std::unique_ptr<HttpClient>(std::move(*plain));
+    // The host does not resolve now: libcurl tries (and reports) per request.
+  }
+  auto curl = CurlHttpClient::create(opts);
+  if (!curl) return curl.error();
+  return std::unique_ptr<HttpClient>(std::move(*curl));
+}
+
+Result<std::unique_ptr<CurlHttpClient>> CurlHttpClient::create(const HttpClientOptions& opts) {
   global_init();
-  std::unique_ptr<HttpClient> c(new HttpClient(opts));
+  std::unique_ptr<CurlHttpClient> c(new CurlHttpClient(opts));
   c->impl_->multi.reset(curl_multi_init());
   CURLM* m = c->impl_->multi.get();
   if (!m) return runtime_error("cannot create a libcurl multi handle");
@@ -138,7 +151,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(const HttpClientOptions& 
   return c;
 }
 
-Status HttpClient::submit(HttpRequest req) {
+Status CurlHttpClient::submit(HttpRequest req) {
   std::unique_ptr<Transfer> t;
   if (!impl_->idle.empty()) {
     t = std::move(impl_->idle.back());
@@ -213,7 +226,7 @@ Status HttpClient::submit(HttpRequest req) {
   return std::nullopt;
 }
 
-void HttpClient::complete(Transfer* t, int code_int, int64_t now, const Completion& done) {
+void CurlHttpClient::complete(Transfer* t, int code_int, int64_t now, const Completion& done) {
   auto code = static_cast<CURLcode>(code_int);
   CURL* e = t->easy.get();
   HttpResult r;
@@ -249,7 +262,7 @@ void HttpClient::complete(Transfer* t, int code_int, int64_t now, const Completi
   done(r);
 }
 
-void HttpClient::poll(int timeout_ms, const std::function<int64_t()>& now_us, const Completion& done) {
+void CurlHttpClient::poll(int timeout_ms, const std::function<int64_t()>& now_us, const Completion& done) {
   CURLM* m = impl_->multi.get();
   int running = 0;
   // Wait first, then one curl_multi_perform. Transfers submitted since the
@@ -292,7 +305,7 @@ void HttpClient::poll(int timeout_ms, const std::function<int64_t()>& now_us, co
   }
 }
 
-void HttpClient::abort_all(const std::function<int64_t()>& now_us, const Completion& done) {
+void CurlHttpClient::abort_all(const std::function<int64_t()>& now_us, const Completion& done) {
   CURLM* m = impl_->multi.get();
   for (auto& t : impl_->active) {
     curl_multi_remove_handle(m, t->easy.get());

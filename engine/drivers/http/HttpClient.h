@@ -1,8 +1,11 @@
 #pragma once
-// A libcurl multi driver: requests go out on a keep-alive pool of at most
-// `connections` connections (HTTP/1.1, or HTTP/2 streams multiplexed over
-// them), many in flight at once on one thread. Each completion reports its
-// status, bytes, timing and how it failed, if it did. Owned by one thread.
+// HTTP clients for the http workload: requests go out on a keep-alive pool of
+// at most `connections` connections, many in flight at once on one thread.
+// Each completion reports its status, bytes, timing and how it failed, if it
+// did. Owned by one thread. Two implementations behind one interface:
+// CurlHttpClient (libcurl multi: any URL, HTTPS, HTTP/2) and PlainHttpClient
+// (PlainHttpClient.h: plain http:// HTTP/1.1 to one origin, at about half
+// libcurl's CPU per response).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,6 +23,10 @@ struct HttpClientOptions {
   int64_t timeout_us = 10000000;
   bool insecure = false;
   bool keep_bodies = false;   // hand response headers and bodies to the completion (a Lua check reads them)
+  // The URL every request goes to, when the caller knows they all share its
+  // origin: a plain http:// one (and not http2) gets PlainHttpClient. Empty:
+  // libcurl.
+  std::string url;
 };
 
 struct HttpRequest {
@@ -50,24 +57,40 @@ struct HttpResult {
 class HttpClient {
  public:
   using Completion = std::function<void(const HttpResult&)>;
+  // PlainHttpClient when opts.url is a plain http:// URL it can serve,
+  // CurlHttpClient otherwise.
   static Result<std::unique_ptr<HttpClient>> create(const HttpClientOptions& opts);
-  ~HttpClient();
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
+  virtual ~HttpClient() = default;
 
-  // Starts a request; it may wait in curl's queue for a free connection.
-  Status submit(HttpRequest req);
+  // Starts a request; it may wait in a queue for a free connection.
+  virtual Status submit(HttpRequest req) = 0;
   // Drives transfers for at most `timeout_ms` (returns early on activity) and
   // reports what completed. `now_us` reads the run clock.
-  void poll(int timeout_ms, const std::function<int64_t()>& now_us, const Completion& done);
+  virtual void poll(int timeout_ms, const std::function<int64_t()>& now_us, const Completion& done) = 0;
   // Fails every transfer still going (reported as errors, "aborted").
-  void abort_all(const std::function<int64_t()>& now_us, const Completion& done);
-  size_t in_flight() const { return in_flight_; }
+  virtual void abort_all(const std::function<int64_t()>& now_us, const Completion& done) = 0;
+  // Submitted and not yet reported (queued or on a connection).
+  virtual size_t in_flight() const = 0;
+};
+
+// libcurl multi: HTTP/1.1, or HTTP/2 streams multiplexed over the pool's
+// connections, http:// and https://, any URL.
+class CurlHttpClient final : public HttpClient {
+ public:
+  static Result<std::unique_ptr<CurlHttpClient>> create(const HttpClientOptions& opts);
+  ~CurlHttpClient() override;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  Status submit(HttpRequest req) override;
+  void poll(int timeout_ms, const std::function<int64_t()>& now_us, const Completion& done) override;
+  void abort_all(const std::function<int64_t()>& now_us, const Completion& done) override;
+  size_t in_flight() const override { return in_flight_; }
 
  private:
   struct Transfer;
   struct Impl;
-  explicit HttpClient(const HttpClientOptions& opts);
+  explicit CurlHttpClient(const HttpClientOptions& opts);
   void complete(Transfer* t, int code, int64_t now, const Completion& done);
 
   HttpClientOptions opts_;
