@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <shared_mutex>
 #include <thread>
 #include <atomic>
 
@@ -42,7 +43,13 @@ class KafkaPublisher {
  private:
   KafkaPublisher() = default;
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*);
+  static Result<KafkaHandle> new_producer(const std::map<std::string, std::string>& props);
+  // On the poll thread: a fatal error left the handle unusable; a new one
+  // takes over and the old one fails what it still held.
+  void replace_after_fatal();
 
+  std::map<std::string, std::string> props_;  // every property, bootstrap included: for a new handle
+  std::shared_mutex handle_mu_;  // publishers share it; replace_after_fatal swaps the handle under it
   KafkaHandle rk_;
   std::atomic<bool> stopping_{false};
   std::thread poller_;  // serves delivery reports
