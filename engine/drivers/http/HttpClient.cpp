@@ -1,5 +1,7 @@
 #include "drivers/http/HttpClient.h"
 
+#include "drivers/http/CurlHandles.h"
+
 #include "drivers/http/PlainHttpClient.h"
 
 #include <curl/curl.h>
@@ -12,23 +14,11 @@ namespace kapture {
 
 namespace {
 
-struct EasyCleanup {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MultiCleanup {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-struct SlistCleanup {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using Easy = std::unique_ptr<CURL, EasyCleanup>;
-using Multi = std::unique_ptr<CURLM, MultiCleanup>;
-using Slist = std::unique_ptr<curl_slist, SlistCleanup>;
+using Easy = CurlEasy;
+using Multi = CurlMulti;
+using Slist = CurlSlist;
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+void global_init() { curl_global_once(); }
 
 constexpr size_t kMaxKeptBody = 1 << 20;  // what a Lua check sees of a body at most
 

@@ -460,10 +460,10 @@ void PlainHttpClient::on_eof(Conn& c, const std::string& why, int64_t now, const
   else fail(c, HttpResult::Outcome::Error, "Connection closed before the response ended", now, done);
 }
 
-void PlainHttpClient::finish(Conn& c, int64_t now, const Completion& done) {
+// What a connection's current request came to, outcome aside.
+HttpResult PlainHttpClient::result_of(const Conn& c, HttpResult::Outcome outcome, int64_t now) {
   HttpResult r;
-  r.outcome = HttpResult::Outcome::Response;
-  r.status = c.status;
+  r.outcome = outcome;
   r.tag = c.cur.req.tag;
   r.intended_us = c.cur.req.intended_us;
   r.sent_us = c.sent_us ? c.sent_us : c.cur.req.submitted_us;
@@ -471,6 +471,12 @@ void PlainHttpClient::finish(Conn& c, int64_t now, const Completion& done) {
   r.bytes_in = c.bytes_in;
   r.bytes_out = c.bytes_out;
   r.new_connections = c.new_connections;
+  return r;
+}
+
+void PlainHttpClient::finish(Conn& c, int64_t now, const Completion& done) {
+  HttpResult r = result_of(c, HttpResult::Outcome::Response, now);
+  r.status = c.status;
   if (c.keep_bodies) {
     r.headers = std::move(c.headers);
     r.body = std::move(c.body);
@@ -488,15 +494,7 @@ void PlainHttpClient::finish(Conn& c, int64_t now, const Completion& done) {
 }
 
 void PlainHttpClient::fail(Conn& c, HttpResult::Outcome outcome, std::string error, int64_t now, const Completion& done) {
-  HttpResult r;
-  r.outcome = outcome;
-  r.tag = c.cur.req.tag;
-  r.intended_us = c.cur.req.intended_us;
-  r.sent_us = c.sent_us ? c.sent_us : c.cur.req.submitted_us;
-  r.done_us = now;
-  r.bytes_in = c.bytes_in;
-  r.bytes_out = c.bytes_out;
-  r.new_connections = c.new_connections;
+  HttpResult r = result_of(c, outcome, now);
   r.error = std::move(error);
   --busy_;
   close(c);

@@ -61,6 +61,7 @@ class PlainHttpClient final : public HttpClient {
   void on_eof(Conn& c, const std::string& why, int64_t now, const Completion& done);
   void finish(Conn& c, int64_t now, const Completion& done);
   void fail(Conn& c, HttpResult::Outcome outcome, std::string error, int64_t now, const Completion& done);
+  static HttpResult result_of(const Conn& c, HttpResult::Outcome outcome, int64_t now);
   void close(Conn& c);
   void watch(Conn& c, bool out);
   void report_unsent(Pending& p, HttpResult::Outcome outcome, std::string error, int64_t now, const Completion& done);
