@@ -34,7 +34,7 @@ class ChaosRouter : public ChaosInjector {
       if (it == producers_.end()) return runtime_error("no kafka-producer workload named '" + action.workload + "'");
       return it->second->scale(action.rate, action.threads);
     }
-    if (!chaos_verb_targets_broker(action.verb)) return stores_.inject(action);
+    if (!chaos_verb_targets_broker(action.verb) && !chaos_verb_is_kube(action.verb)) return stores_.inject(action);
     std::optional<PartitionLeaders> before;
     if (observer_ && chaos_verb_is_outage(action.verb)) before = observer_->snapshot();
     auto inj = target_.inject(action);

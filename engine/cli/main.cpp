@@ -12,6 +12,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "chaos/ChaosRouter.h"
+#include "cli/KubeCommands.h"
 #include "cli/SignalWatcher.h"
 #include "etl/LedgerCheck.h"
 #include "lua/LuaRecordGenerator.h"
@@ -29,6 +30,7 @@
 #include "slo/PrometheusExpectations.h"
 #include "slo/Verdict.h"
 #include "targets/EmbeddedTarget.h"
+#include "targets/KubernetesTarget.h"
 #include "targets/LocalKafkaTarget.h"
 #include "targets/StoreServers.h"
 #include "targets/Target.h"
@@ -67,6 +69,19 @@ struct Options {
   std::string h2_listen;                  // serve webapp: HTTP/2 too
   std::string tls_cert, tls_key;          // serve webapp: HTTP/2 over TLS
   int brokers = 3;
+  // The kubernetes target, down and recover.
+  std::string kubeconfig, kube_context, kube_namespace;
+  bool keep = false;
+  std::vector<std::string> allow_namespaces;
+  int kube_timeout_s = 300;
+
+  KubeConfigOptions kube_access() const {
+    KubeConfigOptions k;
+    k.kubeconfig = kubeconfig;
+    k.context = kube_context;
+    k.namespace_ = kube_namespace;
+    return k;
+  }
 };
 
 void print_errors(const std::vector<Error>& errors) {
@@ -118,6 +133,11 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
     return std::nullopt;
   }
   to.kafka_properties = *props;
+  to.kubeconfig = opt.kubeconfig;
+  to.kube_context = opt.kube_context;
+  to.kube_namespace = opt.kube_namespace;
+  to.keep = opt.keep;
+  to.allow_namespaces = opt.allow_namespaces;
   auto target = make_target(p.scenario, to);
   if (!target) {
     errors.push_back(target.error());
@@ -205,6 +225,22 @@ int cmd_plan(const Options& opt) {
   }
   Plan plan = resolve_plan(p->scenario, p->target->name());
   std::fputs(format_plan(plan).c_str(), stdout);
+  // Against a cluster: what each Kubernetes step would hit now, read-only.
+  if (auto* kube = dynamic_cast<KubernetesTarget*>(p->target.get())) {
+    std::vector<ChaosAction> actions;
+    for (const auto& ph : plan.phases)
+      for (const auto& i : ph.injections)
+        if (chaos_verb_is_kube(i.action.verb) || i.action.verb == ChaosVerb::BrokerKill) actions.push_back(i.action);
+    if (!actions.empty()) {
+      auto lines = kube->preview(p->scenario, actions);
+      if (!lines) {
+        print_errors({lines.error()});
+        return lines.error().kind == ErrorKind::Usage ? kExitUsage : kExitUnreachable;
+      }
+      std::printf("on the cluster now (nothing changed):\n");
+      for (const auto& l : *lines) std::printf("  %s\n", l.c_str());
+    }
+  }
   return 0;
 }
 
@@ -287,6 +323,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     return verdict.exit_code;
   };
 
+  target.attach_run(undo, events);
   if (!opt.quiet) std::fprintf(stderr, "%s: starting %s target\n", scenario.name.c_str(), target.name().c_str());
   // Set-up failures still leave a summary and an event saying why.
   auto setup_failed = [&](const Error& err) {
@@ -602,12 +639,19 @@ int main(int argc, char** argv) {
   kapture-engine serve webapp --kafka 127.0.0.1:9092        HTTP in front of Kafka (POST, SSE, /blocks)
   kapture-engine report results/chaos-kafka-20261125T150428Z   print a finished run's verdict again
   kapture-engine compare results/base results/new --tolerance 5%   exit 1 if a key metric got >5% worse
+  kapture-engine run scenarios/k8s-chaos.yaml --target kubernetes --context kind-kind   deploy, hurt, restore
+  kapture-engine down kapture-k8s-chaos-x1y2z3              remove what a --keep run left
+  kapture-engine recover results/k8s-chaos-20261126T090000Z  replay the undos a crashed run left pending
 
 Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenario or usage;
 3 target unreachable or could not be set up; 4 the load generator could not keep the declared rate;
 130 interrupted (partial results are written).
 compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input could not be read.)");
 
+  auto add_kube = [&](CLI::App* cmd) {
+    cmd->add_option("--kubeconfig", opt.kubeconfig, "kubernetes: this kubeconfig only (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)");
+    cmd->add_option("--context", opt.kube_context, "kubernetes: the kubeconfig context (default: its current-context)");
+  };
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("--target", opt.target, "where to run: embedded (default from the scenario), local, kubernetes");
     cmd->add_option("--seed", opt.seed, "seed for every random choice (overrides the scenario's)");
@@ -618,6 +662,10 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
     cmd->add_option("--postgres", opt.postgres, "use this PostgreSQL (postgresql://user@host:port/db) instead of starting one");
     cmd->add_flag("-q,--quiet", opt.quiet, "print only the verdict");
     cmd->add_flag("-v,--verbose", opt.verbose, "debug logging");
+    add_kube(cmd);
+    cmd->add_option("-n,--namespace", opt.kube_namespace, "kubernetes: the namespace to deploy into and run in (default: a new one per run)");
+    cmd->add_flag("--keep", opt.keep, "kubernetes: leave what the run deployed (remove it later with `kapture-engine down NAMESPACE`)");
+    cmd->add_option("--allow-namespace", opt.allow_namespaces, "kubernetes: allow chaos in this namespace although it lacks the label kapture.io/chaos=allowed (repeatable)");
   };
   auto* run = app.add_subcommand("run", "run a scenario (the default command)");
   run->add_option("scenario", opt.scenarios, "scenario file")->required()->expected(1);
@@ -654,6 +702,16 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   compare->add_option("new", compare_new, "the run to judge: a results directory or its summary.json")->required();
   compare->add_option("--tolerance", tolerance, "how much worse a metric may get before it counts as a regression (default 10%)");
 
+  std::string down_ns, recover_dir;
+  auto* down = app.add_subcommand("down", "delete what runs deployed with --keep into NAMESPACE (the namespace too, if a run created it)");
+  down->add_option("namespace", down_ns, "the namespace")->required();
+  add_kube(down);
+  down->add_option("--timeout", opt.kube_timeout_s, "seconds to wait for the deletion (default 300)");
+  auto* recover = app.add_subcommand("recover", "replay the undos a crashed run left pending in RESULTS_DIR/undo-journal.jsonl");
+  recover->add_option("results_dir", recover_dir, "the crashed run's results directory")->required();
+  add_kube(recover);
+  recover->add_option("--timeout", opt.kube_timeout_s, "seconds to wait for each undo to take effect (default 300)");
+
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   try {
@@ -673,5 +731,7 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   if (*serve) return cmd_serve(what, opt, signals);
   if (*report) return cmd_report(report_dir);
   if (*compare) return cmd_compare(compare_base, compare_new, tolerance);
+  if (*down) return cmd_down(down_ns, opt.kube_access(), opt.kube_timeout_s);
+  if (*recover) return cmd_recover(recover_dir, opt.kube_access(), opt.kube_timeout_s);
   return cmd_run(opt, signals);
 }

@@ -58,6 +58,14 @@ Plan resolve_plan(const Scenario& s, const std::string& target_name) {
         inj.action.dry_run = step.dry_run;
         inj.action.rate = step.rate;
         inj.action.threads = step.threads;
+        inj.action.pods = step.pods;
+        inj.action.node = step.node;
+        inj.action.grace_period_us = step.grace_period_us;
+        inj.action.kube_name = step.kube_name;
+        inj.action.kube_namespace = step.kube_namespace;
+        inj.action.replicas = step.replicas;
+        inj.action.for_us = step.for_us;
+        if (chaos_verb_is_kube(step.verb)) inj.action.seed = rng();
         inj.where = step.where;
         inj.step_name = step.name;
         if (!chaos_verb_takes_broker(step.verb) || step.broker.kind != BrokerChoice::Kind::Random) {
@@ -151,6 +159,25 @@ static std::string describe_action(const PlannedInjection& i) {
       s += std::to_string(i.action.threads);
     }
   }
+  if (i.action.verb == ChaosVerb::PodKill || i.action.verb == ChaosVerb::PodEvict) {
+    s += ' ';
+    s += i.action.pods.describe();
+    if (i.action.count > 1) s += " (" + std::to_string(i.action.count) + " per hit)";
+    if (i.action.grace_period_us >= 0) s += ", grace " + format_duration_us(i.action.grace_period_us);
+    return s;
+  }
+  if (i.action.verb == ChaosVerb::NodeCordon || i.action.verb == ChaosVerb::NodeDrain) {
+    s += ' ';
+    s += i.action.node.describe();
+  }
+  if (i.action.verb == ChaosVerb::ScaleStatefulSet || i.action.verb == ChaosVerb::ScaleDeployment) {
+    s += '/';
+    s += i.action.kube_name;
+    s += " to ";
+    s += std::to_string(i.action.replicas);
+    s += i.for_us > 0 ? ", restored after " + format_duration_us(i.for_us) : std::string(", restored at the end of the run");
+    return s;
+  }
   if (chaos_verb_is_scale(i.action.verb)) return s;
   s += " for ";
   s += format_duration_us(i.for_us);
@@ -185,7 +212,7 @@ std::string format_plan(const Plan& plan) {
       std::snprintf(buf, sizeof buf, "  +%-8s   %s %s", format_duration_us(p.nominal_start_us + i.offset_us).c_str(),
                     chaos_verb_is_scale(i.action.verb) ? "scale" : "chaos", describe_action(i).c_str());
       o << buf;
-      if (!chaos_verb_is_scale(i.action.verb)) o << "  (undo at +" << format_duration_us(p.nominal_start_us + i.offset_us + i.for_us) << ")";
+      if (!chaos_verb_is_scale(i.action.verb) && i.action.verb != ChaosVerb::PodKill && i.action.verb != ChaosVerb::PodEvict) o << "  (undo at +" << format_duration_us(p.nominal_start_us + i.offset_us + i.for_us) << ")";
       o << "\n";
     }
   }

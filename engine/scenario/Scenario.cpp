@@ -42,7 +42,27 @@ bool chaos_verb_is_outage(ChaosVerb v) {
 }
 
 bool chaos_verb_is_scale(ChaosVerb v) {
-  return v == ChaosVerb::AddBrokers || v == ChaosVerb::AddPartitions || v == ChaosVerb::ScaleProducer;
+  return v == ChaosVerb::AddBrokers || v == ChaosVerb::AddPartitions || v == ChaosVerb::ScaleProducer || v == ChaosVerb::ScaleStatefulSet ||
+         v == ChaosVerb::ScaleDeployment;
+}
+
+bool chaos_verb_is_kube(ChaosVerb v) {
+  return v == ChaosVerb::PodKill || v == ChaosVerb::PodEvict || v == ChaosVerb::NodeCordon || v == ChaosVerb::NodeDrain ||
+         v == ChaosVerb::ScaleStatefulSet || v == ChaosVerb::ScaleDeployment;
+}
+
+std::string PodSelection::describe() const {
+  std::string out;
+  if (!leader_topic.empty()) out = "the pod leading " + leader_topic + "/" + std::to_string(leader_partition);
+  else if (!name.empty()) out = "pod " + name;
+  else out = "pods " + (selector.empty() ? std::string("(all)") : selector);
+  if (!namespace_.empty()) out += " in " + namespace_;
+  return out;
+}
+
+std::string NodeSelection::describe() const {
+  if (!name.empty()) return "node " + name;
+  return "a random node" + (selector.empty() ? std::string() : " matching " + selector);
 }
 
 bool chaos_verb_targets_broker(ChaosVerb v) {
@@ -64,6 +84,12 @@ const char* chaos_verb_name(ChaosVerb v) {
     case ChaosVerb::PostgresKill: return "postgres-kill";
     case ChaosVerb::PostgresPause: return "postgres-pause";
     case ChaosVerb::ConsumerCrash: return "consumer-crash";
+    case ChaosVerb::PodKill: return "pod-kill";
+    case ChaosVerb::PodEvict: return "pod-evict";
+    case ChaosVerb::NodeCordon: return "node-cordon";
+    case ChaosVerb::NodeDrain: return "node-drain";
+    case ChaosVerb::ScaleStatefulSet: return "statefulset";
+    case ChaosVerb::ScaleDeployment: return "deployment";
   }
   return "?";
 }

@@ -42,6 +42,20 @@ struct WebAppTopology {
   SourceLocation where;
 };
 
+// `target: kubernetes`: what the engine deploys from manifests/ into the
+// run's namespace, and how it reaches the cluster (kubeconfig, context).
+struct KubernetesTopology {
+  bool declared = false;
+  std::string namespace_;           // empty: kapture-<scenario>-<stamp>, created and deleted by the run
+  std::string manifests;            // the manifests directory (resolved path); default manifests/ beside scenarios/
+  std::vector<std::string> deploy;  // components, in order: rbac kafka redis postgres etl loader webapp
+  std::map<std::string, std::string> images;      // component -> image
+  std::map<std::string, int> replicas;            // component -> replicas (kafka: topology.kafka.brokers)
+  std::map<std::string, nlohmann::json> resources;  // component -> container resources {requests, limits}
+  int64_t ready_timeout_us = 300000000;
+  SourceLocation where;
+};
+
 struct KafkaTopology {
   int brokers = 3;
   std::string bootstrap;                          // an existing cluster, if given
@@ -187,14 +201,39 @@ struct LoadSpec {
 enum class ChaosVerb {
   BrokerDown, BrokerDelay, BrokerKill, BrokerPause, BrokerStop,
   RedisKill, RedisPause, PostgresKill, PostgresPause, ConsumerCrash,
-  AddBrokers, AddPartitions, ScaleProducer
+  AddBrokers, AddPartitions, ScaleProducer,
+  // Kubernetes (the kubernetes target): pods, nodes, controllers.
+  PodKill, PodEvict, NodeCordon, NodeDrain, ScaleStatefulSet, ScaleDeployment
 };
 const char* chaos_verb_name(ChaosVerb v);
 bool chaos_verb_targets_broker(ChaosVerb v);  // carried out by the Kafka target
 bool chaos_verb_takes_broker(ChaosVerb v);    // acts on one broker (a `broker:` choice)
 bool chaos_verb_is_outage(ChaosVerb v);       // the broker stops serving until undone
 bool chaos_verb_is_scale(ChaosVerb v);
+bool chaos_verb_is_kube(ChaosVerb v);        // carried out through the Kubernetes API
 
+// Which pods a pod-kill or pod-evict hits (chaoskube's options): those
+// matching the selector (or the one named, or the pod leading a partition),
+// at least min_age old, at most one per owning controller when asked, then
+// `count` of them picked at random from the run's seed.
+struct PodSelection {
+  std::string namespace_;       // empty: the run's namespace
+  std::string selector;         // label selector
+  std::string name;             // one pod by name
+  std::string leader_topic;     // the pod leading partition leader_partition of this topic
+  int leader_partition = 0;
+  int64_t min_age_us = 0;
+  bool one_per_owner = false;
+  std::string describe() const;
+};
+
+// The node a node-cordon or node-drain acts on: by name, or random among
+// those matching the selector (all nodes when empty).
+struct NodeSelection {
+  std::string name;
+  std::string selector;
+  std::string describe() const;
+};
 struct BrokerChoice {
   enum class Kind { Random, Id, LeaderOf, Controller } kind = Kind::Random;
   int id = 0;
@@ -220,6 +259,12 @@ struct StepSpec {
   int partitions = 0;    // add-partitions: the new total
   double rate = -1;      // scale producer: the new rate (-1: unchanged)
   int threads = 0;       // scale producer: the new thread count (0: unchanged)
+  PodSelection pods;     // pod-kill, pod-evict
+  NodeSelection node;    // node-cordon, node-drain
+  int64_t grace_period_us = -1;  // pod-kill, pod-evict, node-drain: -1 = the pod's own
+  std::string kube_name;         // scale statefulset/deployment: its name
+  std::string kube_namespace;    // ... in this namespace (empty: the run's)
+  int replicas = -1;             // ... to this many
   SourceLocation where;
 };
 
@@ -285,6 +330,7 @@ struct Scenario {
   StoreTopology redis;
   StoreTopology postgres;
   WebAppTopology webapp;
+  KubernetesTopology kubernetes;
   std::string prometheus_url;  // topology.prometheus.url: for prometheus expectations
   std::vector<ProducerWorkloadSpec> workloads;
   std::vector<EtlWorkloadSpec> etls;

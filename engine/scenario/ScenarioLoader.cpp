@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/Units.h"
+#include "common/YamlJson.h"
 
 namespace kapture {
 namespace fs = std::filesystem;
@@ -162,6 +163,11 @@ class Loader {
       one_of(root["target"], s.target, {"embedded", "local", "kubernetes"}, "target");
     }
     if (root["topology"]) topology(root["topology"], s);
+    if (!s.kubernetes.declared) {
+      // What --target kubernetes deploys when the scenario does not say: Kafka.
+      s.kubernetes.deploy = {"kafka"};
+      if (auto found = resolve_lua("manifests"); found && fs::is_directory(*found)) s.kubernetes.manifests = *found;
+    }
     if (root["workloads"]) workloads(root["workloads"], s);
     link_verifies(s);
     if (!root["timeline"]) error(root, "missing required key 'timeline' (the phases to run)");
@@ -306,8 +312,9 @@ class Loader {
   // ---- topology ----
   void topology(const YAML::Node& n, Scenario& s) {
     if (!n.IsMap()) return error(n, "topology must be a map");
-    keys(n, "topology", {"kafka", "redis", "postgres", "prometheus", "webapp"});
+    keys(n, "topology", {"kafka", "redis", "postgres", "prometheus", "webapp", "kubernetes"});
     if (n["webapp"]) webapp(n["webapp"], s);
+    if (n["kubernetes"]) kubernetes(n["kubernetes"], s);
     if (n["prometheus"]) {
       // An existing Prometheus that measures the cluster; the engine only queries it.
       const YAML::Node p = n["prometheus"];
@@ -334,6 +341,67 @@ class Loader {
       if (!k["topics"].IsSequence()) return error(k["topics"], "topics must be a list");
       for (const auto& t : k["topics"]) topic(t, s);
     }
+  }
+
+  // `kubernetes: {namespace, manifests, deploy, images, replicas, resources,
+  // ready_timeout}`: what the kubernetes target deploys from manifests/.
+  void kubernetes(const YAML::Node& n, Scenario& s) {
+    KubernetesTopology& k = s.kubernetes;
+    k.declared = true;
+    k.where = at(n);
+    k.deploy = {"kafka"};
+    if (n.IsNull()) return;
+    if (!n.IsMap()) return error(n, "topology.kubernetes must be a map such as {deploy: [kafka, redis]}");
+    keys(n, "topology.kubernetes", {"namespace", "manifests", "deploy", "images", "replicas", "resources", "ready_timeout"});
+    static const std::vector<std::string> components = {"rbac", "kafka", "redis", "postgres", "etl", "loader", "webapp"};
+    auto component = [&](const YAML::Node& node, const std::string& name) {
+      one_of(node, name, components, "component");
+      return std::find(components.begin(), components.end(), name) != components.end();
+    };
+    if (n["namespace"]) {
+      k.namespace_ = scalar_string(n["namespace"], "namespace");
+      if (!std::regex_match(k.namespace_, std::regex("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")))
+        error(n["namespace"], "namespace '" + k.namespace_ + "' is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)");
+    }
+    std::string manifests = n["manifests"] ? scalar_string(n["manifests"], "manifests") : "manifests";
+    auto found = resolve_lua(manifests);  // beside the scenario or in a directory above it
+    if (!found || !fs::is_directory(*found)) error(n["manifests"] ? n["manifests"] : n, "manifests directory '" + manifests + "' not found (looked beside the scenario and in the directories above it)");
+    else k.manifests = *found;
+    if (n["deploy"]) {
+      if (!n["deploy"].IsSequence()) return error(n["deploy"], "deploy is a list of components: [rbac, kafka, redis, postgres, etl, loader, webapp]");
+      k.deploy.clear();
+      for (const auto& c : n["deploy"]) {
+        std::string name = scalar_string(c, "component");
+        if (component(c, name)) k.deploy.push_back(name);
+      }
+    }
+    if (n["images"])
+      for (const auto& [c, image] : string_map(n["images"], "topology.kubernetes.images")) {
+        component(n["images"][c], c);
+        k.images[c] = image;
+      }
+    if (n["replicas"]) {
+      const YAML::Node r = n["replicas"];
+      if (!r.IsMap()) return error(r, "replicas maps a component to a count: {loader: 2}");
+      for (auto it = r.begin(); it != r.end(); ++it) {
+        std::string c = it->first.Scalar();
+        if (!component(it->first, c)) continue;
+        if (c == "kafka") error(it->first, "Kafka's replicas are topology.kafka.brokers");
+        k.replicas[c] = bounded(it->second, "replicas", 0, 1000, 1);
+      }
+    }
+    if (n["resources"]) {
+      const YAML::Node r = n["resources"];
+      if (!r.IsMap()) return error(r, "resources maps a component to {requests: {cpu, memory}, limits: {...}}");
+      for (auto it = r.begin(); it != r.end(); ++it) {
+        std::string c = it->first.Scalar();
+        if (!component(it->first, c)) continue;
+        if (!it->second.IsMap()) error(it->second, "resources of " + c + " is a map {requests: ..., limits: ...}");
+        keys(it->second, "resources", {"requests", "limits"});
+        k.resources[c] = to_json(it->second);
+      }
+    }
+    if (n["ready_timeout"]) k.ready_timeout_us = duration(n["ready_timeout"], "ready_timeout").value_or(k.ready_timeout_us);
   }
 
   // `webapp: {}` (the engine starts `serve webapp` for the run), with
@@ -480,29 +548,7 @@ class Loader {
     return std::nullopt;
   }
 
-  static nlohmann::json to_json(const YAML::Node& n) {
-    if (n.IsMap()) {
-      nlohmann::json o = nlohmann::json::object();
-      for (auto it = n.begin(); it != n.end(); ++it) o[it->first.Scalar()] = to_json(it->second);
-      return o;
-    }
-    if (n.IsSequence()) {
-      nlohmann::json a = nlohmann::json::array();
-      for (const auto& v : n) a.push_back(to_json(v));
-      return a;
-    }
-    if (n.IsNull()) return nullptr;
-    const std::string& t = n.Scalar();
-    if (n.Tag() == "!") return t;  // quoted: keep as a string
-    if (t == "true") return true;
-    if (t == "false") return false;
-    char* end = nullptr;
-    long long i = std::strtoll(t.c_str(), &end, 10);
-    if (!t.empty() && !*end) return i;
-    double d = std::strtod(t.c_str(), &end);
-    if (!t.empty() && !*end) return d;
-    return t;
-  }
+  static nlohmann::json to_json(const YAML::Node& n) { return yaml_to_json(n); }
 
   void workloads(const YAML::Node& n, Scenario& s) {
     if (!n.IsMap()) return error(n, "workloads must map workload names to their definitions");
@@ -1009,7 +1055,7 @@ class Loader {
       }
       if (st["name"]) step.name = scalar_string(st["name"], "name");
       keys(st, "step", {"name", "at", "every", "start", "chaos", "scale", "broker", "for", "delay", "workload", "count", "spacing", "dry_run",
-                        "topic", "partitions", "rate", "threads"});
+                        "topic", "partitions", "rate", "threads", "pods", "node", "grace_period", "namespace", "replicas"});
       if (st["at"] && st["every"]) error(st, "a step has either 'at' or 'every', not both");
       else if (!st["at"] && !st["every"]) error(st, "a step needs 'at' (an offset in its phase) or 'every' (a period)");
       if (st["at"]) step.at_us = duration(st["at"], "at");
@@ -1024,14 +1070,24 @@ class Loader {
       bool scale = static_cast<bool>(st["scale"]);
       if (st["chaos"] && scale) error(st, "a step is either 'chaos' or 'scale', not both");
       std::string verb = scale ? scalar_string(st["scale"], "scale") : required_string(st, "chaos", "step");
+      // kubectl's form: `scale: statefulset/kafka`.
+      if (scale && verb.find('/') != std::string::npos) {
+        step.kube_name = verb.substr(verb.find('/') + 1);
+        verb = verb.substr(0, verb.find('/'));
+        if (verb == "sts") verb = "statefulset";
+        if (verb == "deploy") verb = "deployment";
+      }
       static const std::vector<std::pair<std::string, ChaosVerb>> chaos_verbs = {
           {"broker-down", ChaosVerb::BrokerDown},     {"broker-delay", ChaosVerb::BrokerDelay},
           {"broker-kill", ChaosVerb::BrokerKill},     {"broker-pause", ChaosVerb::BrokerPause},
           {"broker-stop", ChaosVerb::BrokerStop},     {"redis-kill", ChaosVerb::RedisKill},
           {"redis-pause", ChaosVerb::RedisPause},     {"postgres-kill", ChaosVerb::PostgresKill},
-          {"postgres-pause", ChaosVerb::PostgresPause}, {"consumer-crash", ChaosVerb::ConsumerCrash}};
+          {"postgres-pause", ChaosVerb::PostgresPause}, {"consumer-crash", ChaosVerb::ConsumerCrash},
+          {"pod-kill", ChaosVerb::PodKill},           {"pod-evict", ChaosVerb::PodEvict},
+          {"node-cordon", ChaosVerb::NodeCordon},     {"node-drain", ChaosVerb::NodeDrain}};
       static const std::vector<std::pair<std::string, ChaosVerb>> scale_verbs = {
-          {"add-brokers", ChaosVerb::AddBrokers}, {"add-partitions", ChaosVerb::AddPartitions}, {"producer", ChaosVerb::ScaleProducer}};
+          {"add-brokers", ChaosVerb::AddBrokers}, {"add-partitions", ChaosVerb::AddPartitions}, {"producer", ChaosVerb::ScaleProducer},
+          {"statefulset", ChaosVerb::ScaleStatefulSet}, {"deployment", ChaosVerb::ScaleDeployment}};
       bool verb_known = false;
       std::vector<std::string> verb_names;
       for (const auto& [n, v] : scale ? scale_verbs : chaos_verbs) {
@@ -1066,9 +1122,20 @@ class Loader {
       }
       if (verb_known && !chaos_verb_takes_broker(step.verb) && st["broker"])
         error(st["broker"], "'broker' only goes with broker-down, broker-kill, broker-pause, broker-stop and broker-delay");
-      if (scale) {
+      if (verb_known) kube_step(st, step);
+      bool kube_scale = step.verb == ChaosVerb::ScaleStatefulSet || step.verb == ChaosVerb::ScaleDeployment;
+      bool pod_chaos = step.verb == ChaosVerb::PodKill || step.verb == ChaosVerb::PodEvict;
+      if (scale && kube_scale) {
+        // Restored after `for`, or at the end of the run without it.
+        if (st["for"]) step.for_us = duration(st["for"], "for").value_or(0);
+        if (st["dry_run"]) error(st["dry_run"], "'dry_run' goes with chaos steps");
+      } else if (scale) {
         if (st["for"]) error(st["for"], "scale steps are not undone: 'for' does not apply");
         if (st["dry_run"]) error(st["dry_run"], "'dry_run' goes with chaos steps");
+      } else if (pod_chaos) {
+        // The pod's controller replaces it: nothing to undo, `for` is how
+        // long the step waits for the replacement to be Ready (0: no wait).
+        if (st["for"]) step.for_us = duration(st["for"], "for").value_or(0);
       } else if (!st["for"]) {
         error(st, step.verb == ChaosVerb::BrokerKill
                       ? "broker-kill needs 'for' (how long until the killed broker is restarted, as Kubernetes would restart a pod)"
@@ -1084,7 +1151,7 @@ class Loader {
         error(st["delay"], "'delay' only goes with broker-delay");
       }
       if (st["broker"]) broker(st["broker"], step, s);
-      if (verb_known) scale_or_spread(st, step, s);
+      if (verb_known && !chaos_verb_is_kube(step.verb)) scale_or_spread(st, step, s);
       // The step must fit in its phase: injections never outlive the phase
       // that declared them.
       int64_t first = step.at_us ? *step.at_us : step.start_us;
@@ -1101,6 +1168,64 @@ class Loader {
                                                 ") must be shorter than 'every' (" + format_duration_us(*step.every_us) + ")");
       }
       p.steps.push_back(step);
+    }
+  }
+
+  // pods/node/grace_period for pod and node chaos; name_of/namespace/replicas
+  // for scale: statefulset|deployment. All need the kubernetes target.
+  void kube_step(const YAML::Node& st, StepSpec& step) {
+    bool pod = step.verb == ChaosVerb::PodKill || step.verb == ChaosVerb::PodEvict;
+    bool node = step.verb == ChaosVerb::NodeCordon || step.verb == ChaosVerb::NodeDrain;
+    bool scale = step.verb == ChaosVerb::ScaleStatefulSet || step.verb == ChaosVerb::ScaleDeployment;
+    if (!pod && st["pods"]) error(st["pods"], "'pods' only goes with pod-kill and pod-evict");
+    if (!node && st["node"]) error(st["node"], "'node' only goes with node-cordon and node-drain");
+    if (!pod && step.verb != ChaosVerb::NodeDrain && st["grace_period"])
+      error(st["grace_period"], "'grace_period' only goes with pod-kill, pod-evict and node-drain");
+    if (!scale) {
+      for (const char* key : {"namespace", "replicas"})
+        if (st[key]) error(st[key], std::string("'") + key + "' only goes with scale: statefulset/NAME and scale: deployment/NAME");
+      if (!step.kube_name.empty()) error(st["scale"], "scale: KIND/NAME is for statefulset and deployment");
+    }
+    if (st["grace_period"]) step.grace_period_us = duration(st["grace_period"], "grace_period").value_or(-1);
+    if (pod) {
+      if (!st["pods"]) return error(st, std::string(chaos_verb_name(step.verb)) + " needs 'pods': {selector: app=kafka}, {name: kafka-0} or {leader_of: {topic, partition}}");
+      const YAML::Node p = st["pods"];
+      if (!p.IsMap()) return error(p, "pods is a map: selector, name or leader_of; namespace, min_age, one_per_owner");
+      keys(p, "pods", {"selector", "name", "leader_of", "namespace", "min_age", "one_per_owner"});
+      int ways = (p["selector"] ? 1 : 0) + (p["name"] ? 1 : 0) + (p["leader_of"] ? 1 : 0);
+      if (ways != 1) error(p, "pods names its pods one way: selector, name or leader_of");
+      if (p["selector"]) step.pods.selector = scalar_string(p["selector"], "selector");
+      if (p["name"]) step.pods.name = scalar_string(p["name"], "name");
+      if (p["namespace"]) step.pods.namespace_ = scalar_string(p["namespace"], "namespace");
+      if (p["min_age"]) step.pods.min_age_us = duration(p["min_age"], "min_age").value_or(0);
+      if (p["one_per_owner"]) step.pods.one_per_owner = boolean(p["one_per_owner"], "one_per_owner").value_or(false);
+      if (p["leader_of"]) {
+        const YAML::Node l = p["leader_of"];
+        if (!l.IsMap()) return error(l, "leader_of is {topic: NAME, partition: N}");
+        keys(l, "leader_of", {"topic", "partition"});
+        step.pods.leader_topic = required_string(l, "topic", "leader_of");
+        if (l["partition"]) step.pods.leader_partition = bounded(l["partition"], "partition", 0, 100000, 0);
+      }
+      if (st["count"]) step.count = bounded(st["count"], "count", 1, 1000, 1);
+    }
+    if (node) {
+      if (!st["node"]) return error(st, std::string(chaos_verb_name(step.verb)) + " needs 'node': a name, random, or {selector: ...}");
+      const YAML::Node nd = st["node"];
+      if (nd.IsScalar()) {
+        if (nd.Scalar() != "random") step.node.name = nd.Scalar();
+      } else if (nd.IsMap()) {
+        keys(nd, "node", {"selector"});
+        step.node.selector = required_string(nd, "selector", "node");
+      } else {
+        error(nd, "node is a name, random, or {selector: LABELS}");
+      }
+    }
+    if (scale) {
+      if (step.kube_name.empty())
+        error(st["scale"], std::string("scale: ") + chaos_verb_name(step.verb) + " names what it scales: scale: " + chaos_verb_name(step.verb) + "/NAME");
+      if (st["namespace"]) step.kube_namespace = scalar_string(st["namespace"], "namespace");
+      if (!st["replicas"]) error(st, std::string("scale: ") + chaos_verb_name(step.verb) + " needs 'replicas' (the new count; 0 scales it down to nothing)");
+      else step.replicas = bounded(st["replicas"], "replicas", 0, 1000, 0);
     }
   }
 

@@ -10,6 +10,9 @@
 
 namespace kapture {
 
+class UndoJournal;
+class EventLog;
+
 class Target : public ChaosInjector {
  public:
   virtual ~Target() = default;
@@ -19,6 +22,9 @@ class Target : public ChaosInjector {
   virtual bool can_target_controller() const { return false; }
   // Whether the cluster answers Admin API requests (the mock does not).
   virtual bool has_admin_api() const { return true; }
+  // The run's undo journal and event log, before start(): targets that
+  // change a shared system (Kubernetes) record their undos there.
+  virtual void attach_run(UndoJournal&, EventLog&) {}
   // Brings up (or connects to) the topology and creates its topics.
   virtual Status start(const Scenario& scenario) = 0;
   virtual std::string kafka_bootstrap() const = 0;
@@ -35,6 +41,10 @@ struct TargetOptions {
   std::string kind = "embedded";               // --target
   std::string kafka_bootstrap;                 // --kafka: an existing cluster
   std::map<std::string, std::string> kafka_properties;  // --kafka-prop
+  // The kubernetes target: --kubeconfig, --context, --namespace, --keep, --allow-namespace.
+  std::string kubeconfig, kube_context, kube_namespace;
+  bool keep = false;
+  std::vector<std::string> allow_namespaces;
 };
 
 // The target a scenario runs on, honouring --target and --kafka.

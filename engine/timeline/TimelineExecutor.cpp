@@ -217,7 +217,8 @@ RunRecord TimelineExecutor::run() {
             record.injections.push_back(ir);
             continue;
           }
-          undo_ids[a.injection] = undo_.push(result->description, result->undo);
+          undo_ids[a.injection] = result->journal_id ? undo_.attach(result->journal_id, result->undo)
+                                                     : undo_.push(result->description, result->undo);
           metrics_.add_counter(now / 1000000, "chaos.injected", 1);
           events_.write("chaos_inject", {{"phase", phase.name}, {"verb", ir.verb}, {"description", ir.description}, {"details", ir.details}});
           console_.say("[" + std::to_string(now / 1000000) + "s] chaos: " + ir.description);

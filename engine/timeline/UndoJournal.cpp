@@ -1,5 +1,8 @@
 #include "timeline/UndoJournal.h"
 
+#include <fstream>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 namespace kapture {
@@ -17,17 +20,25 @@ void UndoJournal::log(const char* state, const Entry& e, const std::string& erro
   if (!file_) return;
   nlohmann::json j = {{"id", e.id}, {"state", state}, {"undo", e.description}};
   if (!error.empty()) j["error"] = error;
+  if (!e.replay.is_null() && std::string(state) == "pending") j["replay"] = e.replay;
   std::string line = j.dump() + "\n";
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fflush(file_);
 }
 
-int UndoJournal::push(std::string description, std::function<Status()> undo) {
+int UndoJournal::push(std::string description, std::function<Status()> undo, nlohmann::json replay) {
   std::lock_guard lock(mu_);
-  Entry e{next_id_++, std::move(description), std::move(undo)};
+  Entry e{next_id_++, std::move(description), std::move(undo), std::move(replay)};
   log("pending", e);
   entries_.push_back(std::move(e));
   return entries_.back().id;
+}
+
+int UndoJournal::attach(int id, std::function<Status()> undo) {
+  std::lock_guard lock(mu_);
+  for (auto& e : entries_)
+    if (e.id == id) e.undo = std::move(undo);
+  return id;
 }
 
 Status UndoJournal::run(int id) {
@@ -62,6 +73,40 @@ std::vector<Error> UndoJournal::run_all() {
 size_t UndoJournal::pending() const {
   std::lock_guard lock(mu_);
   return entries_.size();
+}
+
+}  // namespace kapture
+
+namespace kapture {
+
+Result<std::vector<UndoJournal::PendingUndo>> UndoJournal::read_pending(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return usage_error(path + ": cannot read the undo journal (is this a results directory?)");
+  std::map<int, PendingUndo> pending;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    // The last line may be cut short by a crash: skip what does not parse.
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("id")) continue;
+    int id = j.value("id", 0);
+    std::string state = j.value("state", "");
+    // Only "done" settles an entry: a failed undo is still owed.
+    if (state == "pending") pending[id] = PendingUndo{id, j.value("undo", ""), j.value("replay", nlohmann::json())};
+    else if (state == "done") pending.erase(id);
+  }
+  std::vector<PendingUndo> out;
+  for (auto it = pending.rbegin(); it != pending.rend(); ++it) out.push_back(it->second);
+  return out;
+}
+
+void UndoJournal::append_outcome(const std::string& path, const PendingUndo& e, const Status& outcome) {
+  std::ofstream out(path, std::ios::app);
+  nlohmann::json j = {{"id", e.id}, {"state", outcome ? "recover_failed" : "done"}, {"undo", e.description}, {"by", "recover"}};
+  if (outcome) j["error"] = outcome->message;
+  out << j.dump() << "\n";
 }
 
 }  // namespace kapture

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/Error.h"
 
 namespace kapture {
@@ -20,18 +22,34 @@ class UndoJournal {
   UndoJournal(const UndoJournal&) = delete;
   UndoJournal& operator=(const UndoJournal&) = delete;
 
-  int push(std::string description, std::function<Status()> undo);
+  // `replay` says how to undo without this process (`kapture-engine
+  // recover`): {"op": "scale", ...}; null when it cannot be replayed.
+  int push(std::string description, std::function<Status()> undo, nlohmann::json replay = nullptr);
+  // Sets (or replaces) the undo of an entry pushed earlier; returns its id.
+  int attach(int id, std::function<Status()> undo);
   // Runs one undo now (its scheduled end). Returns its error, if any.
   Status run(int id);
   // Runs everything still pending, newest first; returns the errors.
   std::vector<Error> run_all();
   size_t pending() const;
 
+  // A journal file read back: the entries whose last state is "pending"
+  // (the run died before undoing them), newest first.
+  struct PendingUndo {
+    int id = 0;
+    std::string description;
+    nlohmann::json replay;
+  };
+  static Result<std::vector<PendingUndo>> read_pending(const std::string& path);
+  // For `recover`: appends "done"/"failed" lines for entries of a read journal.
+  static void append_outcome(const std::string& path, const PendingUndo& e, const Status& outcome);
+
  private:
   struct Entry {
     int id;
     std::string description;
     std::function<Status()> undo;
+    nlohmann::json replay;
   };
   void log(const char* state, const Entry& e, const std::string& error = "");
 
