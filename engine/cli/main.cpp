@@ -620,7 +620,7 @@ int cmd_compare(const std::string& base_where, const std::string& now_where, con
 int main(int argc, char** argv) {
   // `kapture-engine SCENARIO` means `kapture-engine run SCENARIO`.
   std::vector<std::string> args(argv, argv + argc);
-  static const std::vector<std::string> commands = {"run", "validate", "plan", "serve", "report", "compare"};
+  static const std::vector<std::string> commands = {"run", "validate", "plan", "serve", "report", "compare", "down", "recover"};
   if (args.size() > 1 && args[1][0] != '-' && std::find(commands.begin(), commands.end(), args[1]) == commands.end())
     args.insert(args.begin() + 1, "run");
 

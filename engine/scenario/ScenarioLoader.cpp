@@ -1179,8 +1179,14 @@ class Loader {
     bool scale = step.verb == ChaosVerb::ScaleStatefulSet || step.verb == ChaosVerb::ScaleDeployment;
     if (!pod && st["pods"]) error(st["pods"], "'pods' only goes with pod-kill and pod-evict");
     if (!node && st["node"]) error(st["node"], "'node' only goes with node-cordon and node-drain");
-    if (!pod && step.verb != ChaosVerb::NodeDrain && st["grace_period"])
-      error(st["grace_period"], "'grace_period' only goes with pod-kill, pod-evict and node-drain");
+    if (!pod && step.verb != ChaosVerb::NodeDrain && step.verb != ChaosVerb::BrokerKill && st["grace_period"])
+      error(st["grace_period"], "'grace_period' only goes with pod-kill, pod-evict, node-drain and broker-kill");
+    if (chaos_verb_is_kube(step.verb)) {
+      // What scale_or_spread reads for the other verbs means nothing here.
+      for (const char* key : {"spacing", "topic", "partitions"})
+        if (st[key]) error(st[key], std::string("'") + key + "' does not go with " + chaos_verb_name(step.verb));
+      if (!pod && st["count"]) error(st["count"], std::string("'count' does not go with ") + chaos_verb_name(step.verb) + " (pod-kill and pod-evict take it)");
+    }
     if (!scale) {
       for (const char* key : {"namespace", "replicas"})
         if (st[key]) error(st[key], std::string("'") + key + "' only goes with scale: statefulset/NAME and scale: deployment/NAME");

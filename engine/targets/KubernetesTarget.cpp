@@ -238,12 +238,27 @@ Result<ChaosInjection> KubernetesTarget::pod_chaos(const ChaosAction& a) {
   if (!pods) return pods.error();
   nlohmann::json list = {{"items", *pods}};
   auto running = running_pods(list, std::chrono::system_clock::now());
-  int ready_before = 0;
-  for (const auto& p : running) ready_before += p.ready ? 1 : 0;
   PodSelection sel = a.pods;
   if (!sel.leader_topic.empty()) sel.name.clear();  // already narrowed to the leader's pod
   auto victims = pick_pods(running, sel, std::max(1, a.count), a.seed);
   bool evict = a.verb == ChaosVerb::PodEvict;
+  // What `for` waits for: each hit owner (StatefulSet, ReplicaSet) with as
+  // many Ready pods as it has now. A bare pod has no one to bring it back.
+  auto ready_by_owner = [this, ns]() -> Result<std::map<std::string, int>> {
+    auto all = client_->list(KubeObjectRef{builtin("v1", "Pod"), ns, ""});
+    if (!kube_ok(all)) return to_error(kube_error(all));
+    std::map<std::string, int> out;
+    for (const auto& p : running_pods(kube_value(all), std::chrono::system_clock::now()))
+      if (p.ready && !p.owner.empty()) ++out[p.owner];
+    return out;
+  };
+  std::map<std::string, int> ready_before;
+  if (a.for_us > 0) {
+    auto counted = ready_by_owner();
+    if (!counted) return counted.error();
+    for (const auto& v : victims)
+      if (!v.owner.empty()) ready_before[v.owner] = (*counted)[v.owner];
+  }
   ChaosInjection inj;
   inj.details = {{"namespace", ns}, {"matched", pods->size()}, {"eligible", running.size()}};
   std::vector<std::string> hit, refused, uids;
@@ -284,19 +299,17 @@ Result<ChaosInjection> KubernetesTarget::pod_chaos(const ChaosAction& a) {
   // Nothing to put back (their controllers replace them); with `for`, the
   // step ends once as many pods are Ready again as before.
   int64_t wait_us = a.for_us;
-  inj.undo = [this, ns, selector, names = hit, ready_before, wait_us]() -> Status {
-    if (wait_us <= 0 || names.empty()) return std::nullopt;
+  inj.undo = [this, ns, ready_before, wait_us, ready_by_owner, any = !hit.empty()]() -> Status {
+    if (wait_us <= 0 || !any) return std::nullopt;
     auto deadline = std::chrono::steady_clock::now() + ready_timeout_;
-    KubeListOptions lo;
-    lo.label_selector = selector;
     for (;;) {
-      auto list = client_->list(KubeObjectRef{builtin("v1", "Pod"), ns, ""}, lo);
-      if (!kube_ok(list)) return to_error(kube_error(list));
-      int ready = 0;
-      for (const auto& p : running_pods(kube_value(list), std::chrono::system_clock::now())) ready += p.ready ? 1 : 0;
-      if (ready >= ready_before) return std::nullopt;
-      if (std::chrono::steady_clock::now() > deadline)
-        return runtime_error("only " + std::to_string(ready) + " of " + std::to_string(ready_before) + " pods Ready again in " + ns);
+      auto now = ready_by_owner();
+      if (!now) return now.error();
+      std::string short_of;
+      for (const auto& [owner, want] : ready_before)
+        if ((*now)[owner] < want) short_of = owner + " has " + std::to_string((*now)[owner]) + " of " + std::to_string(want) + " pods Ready";
+      if (short_of.empty()) return std::nullopt;
+      if (std::chrono::steady_clock::now() > deadline) return runtime_error("in " + ns + ", " + short_of + " after " + ms_text(ready_timeout_.count() * 1000));
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   };

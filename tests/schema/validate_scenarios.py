@@ -100,6 +100,20 @@ def with_step(**fields):
     return with_etl(lambda d: phase(d).update(steps=[dict({"at": "1s", "for": "2s"}, **fields)]))
 
 
+def with_kube_step(**fields):
+    """BASE on the kubernetes target whose only step is `fields` (at 1s, no `for` added)."""
+    return mutate(lambda d: (d.update(target="kubernetes"), d["topology"].update(kubernetes=None),
+                             phase(d).update(steps=[dict({"at": "1s"}, **fields)])))
+
+
+def with_kube_topology(kubernetes):
+    """BASE with topology.kubernetes set to `kubernetes`."""
+    return mutate(lambda d: (d.update(target="kubernetes"), d["topology"].update(kubernetes=kubernetes)))
+
+
+
+STEP = ("timeline", 0, "steps", 0)
+
 # (description, document, path where the violation must be reported)
 INVALID = [
     ("unknown top-level key",
@@ -266,6 +280,69 @@ INVALID = [
     ("postgres-pause on a PostgreSQL given by url",
      mutate(lambda d: (d["topology"].update(postgres={"url": "postgresql://localhost/db"}),
                        step(d).update(chaos="postgres-pause"), step(d).pop("broker"))), ("topology", "postgres")),
+    # --- the kubernetes target: topology.kubernetes, pod/node chaos, scale KIND/NAME ---
+    ("pod-kill without pods",
+     with_kube_step(chaos="pod-kill", **{"for": "2s"}), STEP),
+    ("pod-evict without pods",
+     with_kube_step(chaos="pod-evict"), STEP),
+    ("pods with both selector and name",
+     with_kube_step(chaos="pod-kill", pods={"selector": "app=kafka", "name": "kafka-0"}), STEP + ("pods",)),
+    ("pods with neither selector, name nor leader_of",
+     with_kube_step(chaos="pod-kill", pods={"namespace": "lab", "min_age": "5s"}), STEP + ("pods",)),
+    ("pods leader_of as topic/partition (the broker form)",
+     with_kube_step(chaos="pod-kill", pods={"leader_of": "t/0"}), STEP + ("pods", "leader_of")),
+    ("pods leader_of without topic",
+     with_kube_step(chaos="pod-kill", pods={"leader_of": {"partition": 1}}), STEP + ("pods", "leader_of")),
+    ("pods with an unknown key (label)",
+     with_kube_step(chaos="pod-kill", pods={"selector": "app=kafka", "label": "x"}), STEP + ("pods",)),
+    ("pod-kill count 1001",
+     with_kube_step(chaos="pod-kill", pods={"selector": "app=kafka"}, count=1001), STEP + ("count",)),
+    ("spacing on pod-kill",
+     with_kube_step(chaos="pod-kill", pods={"selector": "app=kafka"}, spacing="5s"), STEP),
+    ("pods on broker-down",
+     mutate(lambda d: step(d).update(pods={"name": "kafka-0"})), STEP),
+    ("node-cordon without for",
+     with_kube_step(chaos="node-cordon", node="random"), STEP),
+    ("node-drain without node",
+     with_kube_step(chaos="node-drain", **{"for": "2s"}), STEP),
+    ("node given as {name}",
+     with_kube_step(chaos="node-drain", node={"name": "worker-1"}, **{"for": "2s"}), STEP + ("node",)),
+    ("node on pod-kill",
+     with_kube_step(chaos="pod-kill", pods={"name": "kafka-0"}, node="random"), STEP),
+    ("grace_period on node-cordon",
+     with_kube_step(chaos="node-cordon", node="random", grace_period="1s", **{"for": "2s"}), STEP),
+    ("grace_period on broker-kill",
+     with_kube_step(chaos="broker-kill", broker=1, grace_period="1s", **{"for": "2s"}), STEP),
+    ("scale: statefulset/x without replicas",
+     with_kube_step(scale="statefulset/x"), STEP),
+    ("scale: statefulset without a name",
+     with_kube_step(scale="statefulset/", replicas=1), STEP + ("scale",)),
+    ("scale: daemonset/x",
+     with_kube_step(scale="daemonset/x", replicas=1), STEP + ("scale",)),
+    ("scale: sts/x with dry_run",
+     with_kube_step(scale="sts/x", replicas=2, dry_run=True), STEP),
+    ("scale: deployment/x replicas 1001",
+     with_kube_step(scale="deployment/x", replicas=1001), STEP + ("replicas",)),
+    ("replicas on add-brokers",
+     with_kube_step(scale="add-brokers", count=1, replicas=4), STEP),
+    ("for on add-brokers",
+     with_kube_step(scale="add-brokers", count=1, **{"for": "2s"}), STEP),
+    ("namespace on pod-kill (it goes in pods)",
+     with_kube_step(chaos="pod-kill", pods={"name": "kafka-0"}, namespace="lab"), STEP),
+    ("topology.kubernetes given as a string",
+     with_kube_topology("yes"), ("topology", "kubernetes")),
+    ("topology.kubernetes with an unknown key (namespaces)",
+     with_kube_topology({"namespaces": "lab"}), ("topology", "kubernetes")),
+    ("topology.kubernetes namespace not a DNS label",
+     with_kube_topology({"namespace": "Chaos_Lab"}), ("topology", "kubernetes", "namespace")),
+    ("topology.kubernetes deploys an unknown component",
+     with_kube_topology({"deploy": ["kafka", "zookeeper"]}), ("topology", "kubernetes", "deploy", 1)),
+    ("topology.kubernetes replicas of kafka",
+     with_kube_topology({"replicas": {"kafka": 3}}), ("topology", "kubernetes", "replicas")),
+    ("topology.kubernetes resources with an unknown key (request)",
+     with_kube_topology({"resources": {"kafka": {"request": {"cpu": "1"}}}}), ("topology", "kubernetes", "resources", "kafka")),
+    ("topology.kubernetes ready_timeout without a unit",
+     with_kube_topology({"ready_timeout": 300}), ("topology", "kubernetes", "ready_timeout")),
 ]
 
 # Valid variants, so the rejections above are not vacuous.
@@ -322,6 +399,36 @@ VALID = [
     ("bare metric names in expect",
      with_etl(lambda d: (workload(d).update(ledger=True),
                          d.update(expect=["ledger.lost == 0", "etl.dead_letter == 0"])))),
+    ("kubernetes target: topology.kubernetes as null",
+     with_kube_topology(None)),
+    ("kubernetes target: topology.kubernetes with every option",
+     with_kube_topology({"namespace": "chaos-lab", "manifests": "../manifests",
+                         "deploy": ["webapp", "kafka", "rbac", "redis", "postgres", "etl", "loader"],
+                         "images": {"kafka": "apache/kafka:3.9.0", "loader": "kapture/engine:dev"},
+                         "replicas": {"loader": 2, "webapp": 0},
+                         "resources": {"kafka": {"requests": {"cpu": "500m", "memory": "1Gi"},
+                                                 "limits": {"cpu": 2, "memory": "2Gi"}}, "redis": {}},
+                         "ready_timeout": "10m"})),
+    ("kubernetes target: pod, node, scale and broker steps",
+     mutate(lambda d: (d.update(target="kubernetes"), d["topology"].update(kubernetes={"deploy": ["rbac", "kafka"]}),
+                       phase(d).update(duration="60s", steps=[
+         {"at": "1s", "chaos": "pod-kill", "pods": {"leader_of": {"topic": "t", "partition": 1}},
+          "grace_period": "0s", "for": "8s"},
+         {"at": "2s", "chaos": "pod-kill", "pods": {"leader_of": {"topic": "t"}}},
+         {"at": "3s", "chaos": "pod-evict", "pods": {"selector": "app=redis", "namespace": "lab",
+                                                     "min_age": "5s", "one_per_owner": True},
+          "count": 2, "dry_run": True},
+         {"every": "20s", "start": "4s", "chaos": "pod-kill", "pods": {"name": "kafka-0"}, "for": "5s"},
+         {"at": "5s", "chaos": "node-cordon", "node": "random", "for": "5s"},
+         {"at": "6s", "chaos": "node-drain", "node": {"selector": "zone=a"}, "grace_period": "10s",
+          "for": "5s", "dry_run": False},
+         {"at": "7s", "chaos": "node-cordon", "node": "worker-1", "for": "5s"},
+         {"at": "8s", "scale": "statefulset/kafka", "replicas": 4},
+         {"at": "9s", "scale": "sts/kafka", "replicas": 3, "for": "10s"},
+         {"at": "10s", "scale": "deployment/loader", "replicas": 0, "namespace": "lab", "for": "5s"},
+         {"at": "11s", "scale": "deploy/loader", "replicas": 1000},
+         {"at": "12s", "chaos": "broker-kill", "broker": 2, "for": "20s"},
+     ])))),
 ]
 
 
