@@ -335,7 +335,15 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     finish(run);
     return kExitUnreachable;
   };
-  if (auto err = target.start(scenario)) return setup_failed(*err);
+  // An interrupt while the topology comes up stops its waits; the journal
+  // then takes back whatever was already created.
+  signals.on_signal([&target] { target.interrupt(); });
+  if (auto err = target.start(scenario)) {
+    signals.on_signal(nullptr);
+    int rc = setup_failed(*err);
+    return signals.received() ? kExitInterrupted : rc;
+  }
+  signals.on_signal(nullptr);
   StoreServers stores(opt.redis, opt.postgres);
   if (auto err = stores.start(scenario)) return setup_failed(*err);
   // The webapp in front of Kafka: started here for the run, or the one at

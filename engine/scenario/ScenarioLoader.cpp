@@ -363,10 +363,6 @@ class Loader {
       if (!std::regex_match(k.namespace_, std::regex("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")))
         error(n["namespace"], "namespace '" + k.namespace_ + "' is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)");
     }
-    std::string manifests = n["manifests"] ? scalar_string(n["manifests"], "manifests") : "manifests";
-    auto found = resolve_lua(manifests);  // beside the scenario or in a directory above it
-    if (!found || !fs::is_directory(*found)) error(n["manifests"] ? n["manifests"] : n, "manifests directory '" + manifests + "' not found (looked beside the scenario and in the directories above it)");
-    else k.manifests = *found;
     if (n["deploy"]) {
       if (!n["deploy"].IsSequence()) return error(n["deploy"], "deploy is a list of components: [rbac, kafka, redis, postgres, etl, loader, webapp]");
       k.deploy.clear();
@@ -375,6 +371,12 @@ class Loader {
         if (component(c, name)) k.deploy.push_back(name);
       }
     }
+    // Beside the scenario or in a directory above it; needed only to deploy something.
+    std::string manifests = n["manifests"] ? scalar_string(n["manifests"], "manifests") : "manifests";
+    auto found = resolve_lua(manifests);
+    if (found && fs::is_directory(*found)) k.manifests = *found;
+    else if (!k.deploy.empty() || n["manifests"])
+      error(n["manifests"] ? n["manifests"] : n, "manifests directory '" + manifests + "' not found (looked beside the scenario and in the directories above it)");
     if (n["images"])
       for (const auto& [c, image] : string_map(n["images"], "topology.kubernetes.images")) {
         component(n["images"][c], c);

@@ -149,6 +149,7 @@ Status KubernetesTarget::deploy(const Scenario& s) {
   }
   event("kube_namespace", {{"namespace", ns_}, {"created", created_namespace}, {"kept", options_.keep}, {"server", client_->endpoint().server}});
   for (const auto& c : *components) {
+    if (interrupted_) return runtime_error("interrupted before deploying " + c.component);
     auto c0 = std::chrono::steady_clock::now();
     std::vector<KubeObjectRef> refs;
     for (const auto& o : c.objects) {
@@ -168,7 +169,7 @@ Status KubernetesTarget::deploy(const Scenario& s) {
       refs.push_back(kube_value(ref));
     }
     for (const auto& ref : refs)
-      if (auto err = wait_until_ready(*client_, ref, ready_timeout_)) return runtime_error("deploying " + c.component + ": " + err->message);
+      if (auto err = wait_until_ready(*client_, ref, ready_timeout_, &interrupted_)) return runtime_error("deploying " + c.component + ": " + err->message);
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - c0).count();
     spdlog::info("kubernetes: {} ready in {} ({} objects, {} ms)", c.component, ns_, refs.size(), took);
     event("kube_deployed", {{"component", c.component}, {"objects", refs.size()}, {"took_ms", took}});

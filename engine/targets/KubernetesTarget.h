@@ -12,6 +12,7 @@
 // (a port-forward, a LoadBalancer) or, when the engine itself runs in the
 // cluster, at the kafka Service. Broker N of the plan is pod kafka-(N-1):
 // the manifests give each broker its StatefulSet ordinal + 1 as node id.
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -47,6 +48,7 @@ class KubernetesTarget : public Target {
   std::map<std::string, std::string> kafka_properties() const override { return options_.kafka_properties; }
   Result<ChaosInjection> inject(const ChaosAction& action) override;
   void stop() override {}
+  void interrupt() override { interrupted_ = true; }
 
   // Connects (no change to the cluster) and says, for each Kubernetes step
   // of the plan, what it would hit now: `plan` against a cluster.
@@ -81,6 +83,7 @@ class KubernetesTarget : public Target {
   UndoJournal* undo_ = nullptr;
   EventLog* events_ = nullptr;
   std::unique_ptr<UndoJournal> own_journal_;  // when no run attached one (serve, tests)
+  std::atomic<bool> interrupted_{false};
 };
 
 // `kapture-engine down NAMESPACE`: deletes what runs left there with --keep

@@ -25,6 +25,8 @@ class Target : public ChaosInjector {
   // The run's undo journal and event log, before start(): targets that
   // change a shared system (Kubernetes) record their undos there.
   virtual void attach_run(UndoJournal&, EventLog&) {}
+  // SIGINT/SIGTERM while start() runs: give up waiting and return.
+  virtual void interrupt() {}
   // Brings up (or connects to) the topology and creates its topics.
   virtual Status start(const Scenario& scenario) = 0;
   virtual std::string kafka_bootstrap() const = 0;

@@ -51,7 +51,8 @@ wait_event() {  # wait_event DIR TYPE PID SECONDS: until events.jsonl has an eve
 
 # ---- 1. the shipped scenario, whole ----
 ns=k8s-it
-k get pods -n "$ns" --watch --output-watch-events -o jsonpath='{.type} {.object.metadata.name}{"\n"}' >"$work/watch.txt" 2>"$work/watch.err" &
+# No --request-timeout: the watch lasts the whole run.
+"$bin/kubectl" --kubeconfig="$kubeconfig" get pods -n "$ns" --watch --output-watch-events -o jsonpath='{.type} {.object.metadata.name}{"\n"}' >"$work/watch.txt" 2>"$work/watch.err" &
 watch_pid=$!
 pids+=("$watch_pid")
 "$ENGINE" run "$SRC/scenarios/k8s-chaos.yaml" "${kube_args[@]}" -n "$ns" --results "$work/r1" >"$work/r1.out" 2>"$work/r1.err"
@@ -160,7 +161,7 @@ current-context: viewer
 EOF
 "$ENGINE" run "$work/pods.yaml" --target kubernetes --kubeconfig "$work/viewer.kubeconfig" -n team-a --results "$work/r4" >"$work/r4.out" 2>"$work/r4.err"
 rc=$?
-check "a token without delete on pods: the run fails (exit 1)" test "$rc" = 1
+check "a token without delete on pods: the run stops with an error (exit 3)" test "$rc" = 3
 check "... with the API's 403 naming the verb and the resource" grep -q 'DELETE /api/v1/namespaces/team-a/pods/web-[^ ]*: 403.*cannot delete resource .*pods' "$work/r4.out" "$work/r4.err"
 check "... and the secret token is in no result file" test -z "$(grep -rlF "$token" "$work/r4" "$work/r4.out" "$work/r4.err")"
 check "both web pods of team-a still there" test "$(k get pods -n team-a -l app=web --no-headers | wc -l)" = 2

@@ -55,13 +55,25 @@ bool kube_object_ready(const nlohmann::json& o, std::string& why_not) {
     why_not = "not Established";
     return false;
   }
+  // Anything else (custom resources, operators' objects) that reports a
+  // Ready or Available condition is waited for on it, as `kubectl wait
+  // --for=condition=Ready` would be.
+  for (const char* type : {"Ready", "Available"}) {
+    for (const auto& c : status.value("conditions", nlohmann::json::array())) {
+      if (c.value("type", "") != type) continue;
+      if (c.value("status", "") == "True") return true;
+      why_not = std::string("condition ") + type + " is " + c.value("status", "?") + (c.contains("message") ? ": " + c.value("message", "") : "");
+      return false;
+    }
+  }
   return true;
 }
 
-Status wait_until_ready(KubeClient& client, const KubeObjectRef& ref, std::chrono::milliseconds timeout) {
+Status wait_until_ready(KubeClient& client, const KubeObjectRef& ref, std::chrono::milliseconds timeout, const std::atomic<bool>* cancel) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string why_not = "never read";
   for (;;) {
+    if (cancel && *cancel) return runtime_error("interrupted while waiting for " + ref.describe() + ": " + why_not);
     auto got = client.get(ref);
     if (kube_ok(got)) {
       if (kube_object_ready(kube_value(got), why_not)) return std::nullopt;
