@@ -8,7 +8,8 @@
 #     names), scales the Kafka StatefulSet 3 -> 4 (a kubectl watch sees
 #     kafka-3 come and go and the killed pod deleted), evicts Redis, cordons a
 #     node, and at the end restores the scale, uncordons and deletes its namespace;
-#   - SIGINT with --keep: the scale is restored, the rest stays until `down`;
+#   - SIGINT: the scale is restored, then the namespace deleted;
+#   - every component of manifests/ deployed in order and kept (--keep), then `down`;
 #   - kill -9 mid-run: `recover RESULTS_DIR` replays the pending undos;
 #   - a token whose Role lacks `delete pods` gets the API's 403, naming it;
 #   - chaos in a namespace without kapture.io/chaos=allowed is refused before
@@ -80,6 +81,8 @@ check "redis evicted" test "$(ev "$r1" "len([x for x in e if x['type']=='chaos_i
 check "a node cordoned, then uncordoned" test "$(ev "$r1" "[x['ok'] for x in e if x['type']=='chaos_undo' and x['verb']=='node-cordon']")" = "[True]"
 check "no node left unschedulable" test -z "$(k get nodes -o jsonpath='{.items[*].spec.unschedulable}')"
 check "the chaoskube-style pod-kill hit one kafka pod" test "$(ev "$r1" "len([x for x in e if x['type']=='chaos_inject' and x['verb']=='pod-kill'])")" = 2
+random_kill=$(ev "$r1" "[x['details']['pods'][0] for x in e if x['type']=='chaos_inject' and x['verb']=='pod-kill'][1]")
+check "the watch saw that pod ($random_kill) deleted too" grep -qx "DELETED $random_kill" "$work/watch.txt"
 journal_states() {
   /usr/bin/python3 -c 'import json,sys
 st = {}
@@ -90,8 +93,8 @@ print(sorted(set(st.values())))' "$1"
 check "the undo journal settled every entry" test "$(journal_states "$r1")" = "['done']"
 check "the run's namespace is deleted" ns_gone "$ns"
 
-# ---- 2. SIGINT with --keep: the scale restored, the deployment kept, then `down` ----
-"$ENGINE" run "$SRC/scenarios/k8s-chaos.yaml" "${kube_args[@]}" -n k8s-int --keep --results "$work/r2" >"$work/r2.out" 2>"$work/r2.err" &
+# ---- 2. SIGINT: the scale restored, then what the run created deleted ----
+"$ENGINE" run "$SRC/scenarios/k8s-chaos.yaml" "${kube_args[@]}" -n k8s-int --results "$work/r2" >"$work/r2.out" 2>"$work/r2.err" &
 run_pid=$!
 pids+=("$run_pid")
 until r2=$(ls -d "$work"/r2/*/ 2>/dev/null | head -1) && [ -n "$r2" ]; do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
@@ -101,11 +104,42 @@ kill -INT "$run_pid"
 wait "$run_pid"
 rc=$?
 check "SIGINT: exit 130" test "$rc" = 130
-check "SIGINT: kafka scaled back to 3" test "$(k get statefulset kafka -n k8s-int -o jsonpath='{.spec.replicas}')" = 3
-check "SIGINT with --keep: the namespace stays" k get namespace k8s-int
-"$ENGINE" down k8s-int --kubeconfig "$kubeconfig" >"$work/down.out" 2>&1
-check "down removes the kept namespace" ns_gone k8s-int
+undone_order() {
+  /usr/bin/python3 -c 'import json,sys
+done = [json.loads(l)["undo"].split()[0] for l in open(sys.argv[1] + "/undo-journal.jsonl") if json.loads(l)["state"] == "done"]
+print(" ".join(w for w in done if w in ("scale", "delete")))' "$1"
+}
+order=$(undone_order "$r2")
+check "SIGINT: the scale was restored, then the namespace deleted ($order)" test "$order" = "scale delete"
+check "SIGINT: the run's namespace is gone" ns_gone k8s-int
+
+# ---- every component of manifests/, deployed and kept with --keep; `down` removes it ----
+cat >"$work/all.yaml" <<EOF
+name: all-components
+target: kubernetes
+topology:
+  kubernetes:
+    manifests: $SRC/manifests
+    deploy: [webapp, loader, etl, postgres, redis, kafka, rbac]
+    replicas: { loader: 2 }
+timeline:
+  - phase: p
+    duration: 1s
+EOF
+"$ENGINE" run "$work/all.yaml" --target kubernetes --kubeconfig "$kubeconfig" -n k8s-all --keep --results "$work/rall" >"$work/rall.out" 2>"$work/rall.err"
+rc=$?
+rall=$(ls -d "$work"/rall/*/ | head -1)
+check "all components: the run passes" test "$rc" = 0
+[ "$rc" = 0 ] || tail -20 "$work/rall.err"
+check "all components deployed in dependency order, each rolled out" \
+  test "$(ev "$rall" "' '.join(x['component'] for x in e if x['type']=='kube_deployed')")" = "rbac kafka redis postgres etl loader webapp"
+check "every Deployment and the StatefulSet are ready in the kept namespace" \
+  test "$(k get deploy,statefulset -n k8s-all -o jsonpath='{range .items[*]}{.metadata.name}={.status.readyReplicas}/{.spec.replicas} {end}')" = \
+  "kapture-etl=1/1 kapture-loader=2/2 kapture-webapp=1/1 postgres=1/1 redis=1/1 kafka=3/3 "
+check "--keep: the namespace stays" k get namespace k8s-all
+"$ENGINE" down k8s-all --kubeconfig "$kubeconfig" >"$work/down.out" 2>&1
 cat "$work/down.out"
+check "down removes the kept namespace" ns_gone k8s-all
 
 # ---- 3. kill -9 mid-run: recover replays what was pending ----
 "$ENGINE" run "$SRC/scenarios/k8s-chaos.yaml" "${kube_args[@]}" -n k8s-crash --results "$work/r3" >"$work/r3.out" 2>"$work/r3.err" &
