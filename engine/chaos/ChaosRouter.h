@@ -23,7 +23,8 @@ class ChaosRouter : public ChaosInjector {
       : target_(target), stores_(stores), etls_(std::move(etls)), producers_(std::move(producers)), observer_(observer), clock_(clock) {}
 
   Result<ChaosInjection> inject(const ChaosAction& action) override {
-    if (action.dry_run) return dry_run(action);
+    // Kubernetes dry runs go to the target, which names the pods or node it would hit.
+    if (action.dry_run && !chaos_verb_is_kube(action.verb)) return dry_run(action);
     if (action.verb == ChaosVerb::ConsumerCrash) {
       auto it = etls_.find(action.workload);
       if (it == etls_.end()) return runtime_error("no etl workload named '" + action.workload + "'");

@@ -185,6 +185,63 @@ struct SseWorkloadSpec {
   SourceLocation where;
 };
 
+// What Kubernetes API load workloads create: objects of one resource type
+// (any, custom resources included), each carrying `size` bytes of payload
+// (a ConfigMap's or Secret's data, an annotation otherwise), names padded to
+// `name_length`, and the client-side send time in the annotation
+// kapture.io/sent-us (Unix epoch microseconds) on every write.
+struct KubeObjectShape {
+  std::string resource = "configmaps";  // plural, or RESOURCE.GROUP / RESOURCE.VERSION.GROUP as kubectl names them
+  std::string namespace_;               // empty: the run's namespace
+  int64_t size_bytes = 0;
+  int name_length = 0;                  // 0: names as short as they come
+  nlohmann::json fields = nlohmann::json::object();  // merged into every object (a custom resource's spec)
+};
+
+// `type: kube-churn`: creates at the phases' rates (open loop, absolute
+// schedule), each object deleted `lifetime` after its create was due
+// (lifetime = population / rate when `population` is given instead),
+// spread over `connections` and over every API server in `servers`.
+struct KubeChurnWorkloadSpec {
+  std::string name;
+  KubeObjectShape object;
+  int64_t lifetime_us = 0;
+  int64_t population = 0;
+  int connections = 8;               // requests in flight at most (one per connection)
+  std::vector<std::string> servers;  // more API server URLs, same credentials and CA
+  bool csv = false;                  // every operation in kube-ops-NAME.csv
+  SourceLocation where;
+};
+
+// `type: kube-lifecycle`: closed loop: `threads` each run create -> `updates`
+// patches -> delete (create only with `create_only`), starting lifecycles at
+// the phases' rates as far as they keep up.
+struct KubeLifecycleWorkloadSpec {
+  std::string name;
+  KubeObjectShape object;
+  int updates = 3;
+  std::string patch = "merge";  // merge, strategic, apply
+  bool create_only = false;
+  int threads = 4;
+  bool csv = false;
+  SourceLocation where;
+};
+
+// `type: kube-watch`: `observers` list+watch clients of a resource measuring
+// each notification's latency (arrival minus the kapture.io/sent-us
+// annotation), duplicates, and with `observes` every object the named
+// workloads created that an observer never saw (missed).
+struct KubeWatchWorkloadSpec {
+  std::string name;
+  std::string resource = "configmaps";
+  std::string namespace_;
+  std::string selector;  // empty: the objects of this run (kapture.io/run)
+  int observers = 1;
+  int64_t restart_min_us = 0, restart_max_us = 0;  // each watch restarted after a random time in [min, max] (0: never)
+  std::vector<std::string> observes;
+  SourceLocation where;
+};
+
 enum class Arrivals { Constant, Poisson };
 
 struct LoadSpec {
@@ -336,6 +393,9 @@ struct Scenario {
   std::vector<EtlWorkloadSpec> etls;
   std::vector<HttpWorkloadSpec> https;
   std::vector<SseWorkloadSpec> sses;
+  std::vector<KubeChurnWorkloadSpec> kube_churns;
+  std::vector<KubeLifecycleWorkloadSpec> kube_lifecycles;
+  std::vector<KubeWatchWorkloadSpec> kube_watches;
   std::vector<PhaseSpec> phases;
   std::vector<ExpectationSpec> expectations;
 
@@ -348,8 +408,15 @@ struct Scenario {
       if (h.name == name) return true;
     for (const auto& r : sses)
       if (r.name == name) return true;
+    for (const auto& k : kube_churns)
+      if (k.name == name) return true;
+    for (const auto& k : kube_lifecycles)
+      if (k.name == name) return true;
+    for (const auto& k : kube_watches)
+      if (k.name == name) return true;
     return false;
   }
+  bool has_kube_workloads() const { return !kube_churns.empty() || !kube_lifecycles.empty() || !kube_watches.empty(); }
   bool uses_ledger() const {
     for (const auto& w : workloads)
       if (w.ledger) return true;

@@ -170,6 +170,7 @@ class Loader {
     }
     if (root["workloads"]) workloads(root["workloads"], s);
     link_verifies(s);
+    link_observes(s);
     if (!root["timeline"]) error(root, "missing required key 'timeline' (the phases to run)");
     else timeline(root["timeline"], s);
     if (root["expect"]) expectations(root["expect"], s);
@@ -564,7 +565,11 @@ class Loader {
         continue;
       }
       std::string type = required_string(w, "type", "workload '" + p.name + "'");
-      if (!type.empty()) one_of(w["type"], type, {"kafka-producer", "etl", "http", "sse"}, "workload type");
+      if (!type.empty()) one_of(w["type"], type, {"kafka-producer", "etl", "http", "sse", "kube-churn", "kube-lifecycle", "kube-watch"}, "workload type");
+      if (type.rfind("kube-", 0) == 0) {
+        kube_workload(it->first, w, type, s);
+        continue;
+      }
       if (type == "sse") {
         sse(it->first, w, s);
         continue;
@@ -839,6 +844,115 @@ class Loader {
     s.sses.push_back(r);
   }
 
+  // ---- Kubernetes API load ----
+  KubeObjectShape kube_object(const YAML::Node& w, const std::string& what) {
+    KubeObjectShape o;
+    if (!w["object"]) return o;
+    const YAML::Node n = w["object"];
+    if (!n.IsMap()) {
+      error(n, what + ": object is a map: {resource, namespace, size, name_length, fields}");
+      return o;
+    }
+    keys(n, "object", {"resource", "namespace", "size", "name_length", "fields"});
+    if (n["resource"]) o.resource = scalar_string(n["resource"], "resource");
+    if (n["namespace"]) o.namespace_ = scalar_string(n["namespace"], "namespace");
+    if (n["size"]) {
+      auto b = parse_size_bytes(scalar_string(n["size"], "size"));
+      if (!b || *b < 0 || *b > 1024 * 1024) error(n["size"], "object size must be 0 to 1MiB (etcd's default request limit is 1.5MiB), e.g. 1KiB");
+      else o.size_bytes = *b;
+    }
+    if (n["name_length"]) o.name_length = bounded(n["name_length"], "name_length", 0, 253, 0);
+    if (n["fields"]) {
+      if (!n["fields"].IsMap()) error(n["fields"], "fields is a map merged into every object, e.g. {spec: {size: 3}}");
+      else o.fields = to_json(n["fields"]);
+    }
+    return o;
+  }
+
+  void kube_workload(const YAML::Node& name, const YAML::Node& w, const std::string& type, Scenario& s) {
+    const std::string what = type + " workload '" + name.Scalar() + "'";
+    if (type == "kube-churn") {
+      KubeChurnWorkloadSpec c;
+      c.name = name.Scalar();
+      c.where = at(name);
+      keys(w, what, {"type", "object", "lifetime", "population", "connections", "servers", "csv"});
+      c.object = kube_object(w, what);
+      if (w["lifetime"] && w["population"]) error(w["population"], "a churn has either 'lifetime' or 'population' (lifetime = population / rate), not both");
+      else if (!w["lifetime"] && !w["population"]) error(name, what + " needs 'lifetime' (how long each object lives) or 'population' (how many live at once)");
+      if (w["lifetime"]) c.lifetime_us = duration(w["lifetime"], "lifetime").value_or(0);
+      if (w["population"]) c.population = bounded(w["population"], "population", 1, 10000000, 1);
+      if (w["connections"]) c.connections = bounded(w["connections"], "connections", 1, 1000, 8);
+      if (w["servers"]) {
+        if (!w["servers"].IsSequence()) error(w["servers"], "servers is a list of API server URLs (https://host:port)");
+        else
+          for (const auto& u : w["servers"]) {
+            std::string url = scalar_string(u, "server");
+            if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) error(u, "a server is an https:// URL (got '" + url + "')");
+            c.servers.push_back(url);
+          }
+      }
+      if (w["csv"]) c.csv = boolean(w["csv"], "csv").value_or(false);
+      s.kube_churns.push_back(c);
+    } else if (type == "kube-lifecycle") {
+      KubeLifecycleWorkloadSpec l;
+      l.name = name.Scalar();
+      l.where = at(name);
+      keys(w, what, {"type", "object", "updates", "patch", "create_only", "threads", "csv"});
+      l.object = kube_object(w, what);
+      if (w["updates"]) l.updates = bounded(w["updates"], "updates", 0, 10000, 3);
+      if (w["patch"]) {
+        l.patch = scalar_string(w["patch"], "patch");
+        one_of(w["patch"], l.patch, {"merge", "strategic", "apply"}, "patch type");
+      }
+      if (w["create_only"]) l.create_only = boolean(w["create_only"], "create_only").value_or(false);
+      if (l.create_only && w["updates"]) error(w["updates"], "create_only makes no updates");
+      if (w["threads"]) l.threads = bounded(w["threads"], "threads", 1, 1000, 4);
+      if (w["csv"]) l.csv = boolean(w["csv"], "csv").value_or(false);
+      s.kube_lifecycles.push_back(l);
+    } else {
+      KubeWatchWorkloadSpec k;
+      k.name = name.Scalar();
+      k.where = at(name);
+      keys(w, what, {"type", "resource", "namespace", "selector", "observers", "restart", "observes"});
+      if (w["resource"]) k.resource = scalar_string(w["resource"], "resource");
+      if (w["namespace"]) k.namespace_ = scalar_string(w["namespace"], "namespace");
+      if (w["selector"]) k.selector = scalar_string(w["selector"], "selector");
+      if (w["observers"]) k.observers = bounded(w["observers"], "observers", 1, 10000, 1);
+      if (w["restart"]) {
+        // restart: {min: 10s, max: 60s}, like k8api-scaletest's flunder-watch
+        const YAML::Node r = w["restart"];
+        if (!r.IsMap()) {
+          error(r, "restart is {min: DURATION, max: DURATION}: each watch ends after a random time in between and resumes");
+        } else {
+          keys(r, "restart", {"min", "max"});
+          k.restart_min_us = r["min"] ? duration(r["min"], "min").value_or(0) : 0;
+          k.restart_max_us = r["max"] ? duration(r["max"], "max").value_or(0) : k.restart_min_us;
+          if (k.restart_min_us <= 0 || k.restart_max_us < k.restart_min_us) error(r, "restart needs 0 < min <= max");
+        }
+      }
+      if (w["observes"]) {
+        const YAML::Node o = w["observes"];
+        if (o.IsScalar()) k.observes.push_back(o.Scalar());
+        else if (o.IsSequence())
+          for (const auto& x : o) k.observes.push_back(scalar_string(x, "observes"));
+        else error(o, "observes names kube-churn or kube-lifecycle workloads");
+        pending_observes_.push_back({k.observes, o});
+      }
+      s.kube_watches.push_back(k);
+    }
+  }
+
+  // `observes` names kube-churn or kube-lifecycle workloads (of any order in the file).
+  void link_observes(const Scenario& s) {
+    for (const auto& [names, node] : pending_observes_)
+      for (const auto& n : names) {
+        bool ok = false;
+        for (const auto& c : s.kube_churns) ok = ok || c.name == n;
+        for (const auto& l : s.kube_lifecycles) ok = ok || l.name == n;
+        if (!ok) error(node, "observes names '" + n + "', which is not a kube-churn or kube-lifecycle workload");
+      }
+  }
+
   // After every workload is known: `verifies` names an http workload, which
   // then remembers what it had acknowledged.
   void link_verifies(Scenario& s) {
@@ -997,6 +1111,22 @@ class Loader {
           known = true;
         }
       }
+      for (const auto& k : s.kube_watches) {
+        if (k.name == wname) {
+          error(it->first, "'" + wname + "' is a kube-watch workload: it observes whatever changes and has no rate");
+          known = true;
+        }
+      }
+      bool rated_kube = false;  // churn and lifecycles follow the phases' rates
+      for (const auto& k : s.kube_churns) {
+        names.push_back(k.name);
+        rated_kube = rated_kube || k.name == wname;
+      }
+      for (const auto& k : s.kube_lifecycles) {
+        names.push_back(k.name);
+        rated_kube = rated_kube || k.name == wname;
+      }
+      known = known || rated_kube;
       bool open_http = false;
       for (const auto& h : s.https) {
         names.push_back(h.name);
@@ -1007,7 +1137,7 @@ class Loader {
                            "until its requests are done and has no rate");
         else open_http = true;
       }
-      if (known && !open_http && std::none_of(s.workloads.begin(), s.workloads.end(), [&](const auto& w) { return w.name == wname; })) continue;
+      if (known && !open_http && !rated_kube && std::none_of(s.workloads.begin(), s.workloads.end(), [&](const auto& w) { return w.name == wname; })) continue;
       if (!known) {
         std::string guess = did_you_mean(wname, names);
         error(it->first, "load names unknown workload '" + wname + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
@@ -1480,6 +1610,7 @@ class Loader {
   std::string base_dir_;
   std::vector<Error> errors_;
   std::vector<std::pair<std::string, YAML::Node>> pending_verifies_;  // sse `verifies`, checked once every workload is read
+  std::vector<std::pair<std::vector<std::string>, YAML::Node>> pending_observes_;  // kube-watch `observes`, likewise
 };
 
 LoadOutcome parse_and_load(const std::string& text, const std::string& display, const std::string& base_dir,

@@ -119,6 +119,13 @@ Verdict judge(const Plan& plan, const RunRecord& run, const MetricsStore& metric
     rc.dropped = metrics.counter_sum("produce.dropped", w);
     rc.seconds = static_cast<double>(p.end_us - p.start_us) / 1e6;
     rc.backpressured = metrics.counter_sum("produce.queue_full", w) > 0;
+    if (rc.intended == 0) {
+      // Kubernetes API load: behind when the engine, not the API server,
+      // was late (a free worker starting an operation >10 ms after its time).
+      rc.intended = metrics.counter_sum("kube.intended", w);
+      rc.sent = metrics.counter_sum("kube.requests", w);
+      rc.dropped = metrics.counter_sum("kube.engine_late", w);
+    }
     // Only whole phases are judged: an interrupted one was cut short on purpose.
     rc.behind = !max_rate && p.ended_by != "interrupt" && p.ended_by != "error" && !rc.backpressured && rc.intended > 0 &&
                 static_cast<double>(rc.dropped) > 0.01 * static_cast<double>(rc.intended);

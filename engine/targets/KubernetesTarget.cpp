@@ -51,6 +51,7 @@ Status KubernetesTarget::connect() {
   auto access = resolve_kube_access(options_.access);
   if (!access) return access.error();
   for (const auto& w : access->endpoint.warnings) spdlog::warn("kubeconfig: {}", w);
+  access_ = *access;
   auto client = KubeClient::create(*access);
   if (!client) return client.error();
   client_ = std::move(*client);
@@ -262,10 +263,15 @@ Result<ChaosInjection> KubernetesTarget::pod_chaos(const ChaosAction& a) {
   }
   ChaosInjection inj;
   inj.details = {{"namespace", ns}, {"matched", pods->size()}, {"eligible", running.size()}};
+  if (a.dry_run) inj.details["dry_run"] = true;
   std::vector<std::string> hit, refused, uids;
   std::optional<int64_t> grace;
   if (a.grace_period_us >= 0) grace = a.grace_period_us / 1000000;
   for (const auto& v : victims) {
+    if (a.dry_run) {
+      hit.push_back(v.name);
+      continue;
+    }
     if (evict) {
       auto r = client_->evict(v.namespace_, v.name, grace);
       if (!kube_ok(r)) {
@@ -287,7 +293,7 @@ Result<ChaosInjection> KubernetesTarget::pod_chaos(const ChaosAction& a) {
   inj.details["owners"] = nlohmann::json::array();
   for (const auto& v : victims) inj.details["owners"].push_back(v.owner);
   if (!refused.empty()) inj.details["refused"] = refused;
-  std::string verb = evict ? "evicted" : "deleted";
+  std::string verb = a.dry_run ? (evict ? "would be evicted (dry run)" : "would be deleted (dry run)") : evict ? "evicted" : "deleted";
   if (hit.empty() && refused.empty()) inj.description = std::string(chaos_verb_name(a.verb)) + ": no pod of " + a.pods.describe() + " is eligible now";
   else if (hit.empty()) inj.description = std::string(chaos_verb_name(a.verb)) + ": eviction refused for " + std::to_string(refused.size()) + " pod(s) (PodDisruptionBudget)";
   else {
@@ -336,6 +342,13 @@ Result<ChaosInjection> KubernetesTarget::node_chaos(const ChaosAction& a) {
   auto node = pick_node(a.node, a.seed);
   if (!node) return node.error();
   KubeObjectRef ref{builtin("v1", "Node"), "", *node};
+  if (a.dry_run) {
+    ChaosInjection inj;
+    inj.description = "dry run: would " + std::string(a.verb == ChaosVerb::NodeDrain ? "drain" : "cordon") + " node " + *node;
+    inj.details = {{"node", *node}, {"dry_run", true}};
+    inj.undo = [] { return Status{}; };
+    return inj;
+  }
   auto replay_form = uncordon_undo(*node);
   int id = record_undo("uncordon node " + *node, replay_form);
   ChaosInjection inj;

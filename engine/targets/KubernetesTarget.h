@@ -55,6 +55,9 @@ class KubernetesTarget : public Target {
   Result<std::vector<std::string>> preview(const Scenario& scenario, const std::vector<ChaosAction>& actions);
 
   const std::string& namespace_name() const { return ns_; }
+  const std::string& run_label() const { return run_label_; }
+  // How the target reached the cluster, for the API load workloads (after start()).
+  const KubeAccess& access() const { return access_; }
 
  private:
   Status connect();
@@ -75,6 +78,7 @@ class KubernetesTarget : public Target {
   void event(const std::string& type, nlohmann::json fields);
 
   KubeTargetOptions options_;
+  KubeAccess access_;
   std::unique_ptr<KubeClient> client_;
   std::string ns_;
   std::string run_label_;

@@ -170,6 +170,7 @@ timeline:
     duration: 4s
     steps:
       - { at: 1s, chaos: pod-kill, pods: { selector: app=web } }
+      - { at: 2s, chaos: pod-evict, pods: { selector: app=web }, dry_run: true }
 EOF
 k create namespace team-a >/dev/null
 k label namespace team-a kapture.io/chaos=allowed >/dev/null
@@ -214,6 +215,8 @@ check "plan against the cluster names the pod it would hit" grep -qE "pod-kill p
 check "... and changes nothing" test "$rc" = 0 -a "$(k get pods -n plain -l app=web -o jsonpath='{.items[*].metadata.name}')" = "$pods_before"
 "$ENGINE" run "$work/pods.yaml" --target kubernetes --kubeconfig "$kubeconfig" -n plain --allow-namespace plain --results "$work/r6" >"$work/r6.out" 2>"$work/r6.err"
 check "--allow-namespace plain lets the same run kill a web pod" test "$(ev "$(ls -d "$work"/r6/*/)" "len([x for x in e if x['type']=='chaos_inject' and x['verb']=='pod-kill' and x['details']['pods']])")" = 1
+check "... and a dry-run pod-evict named a pod without evicting it" \
+  test "$(ev "$(ls -d "$work"/r6/*/)" "[x['description'].endswith('would be evicted (dry run) in plain') and x['details']['dry_run'] for x in e if x['type']=='chaos_inject' and x['verb']=='pod-evict']")" = "[True]"
 check "... and a namespace the run did not create is kept" k get namespace plain
 
 finish

@@ -111,6 +111,29 @@ def with_kube_topology(kubernetes):
     return mutate(lambda d: (d.update(target="kubernetes"), d["topology"].update(kubernetes=kubernetes)))
 
 
+# Kubernetes API load alone: nothing deployed, these workloads only.
+KUBE_LOAD_TYPES = ("kube-churn", "kube-lifecycle")
+
+
+def kube_load(**workloads):
+    """A kubernetes-target document whose workloads are `workloads` (name -> spec);
+    its phase gives every kube-churn and kube-lifecycle workload a rate."""
+    return {
+        "name": "api",
+        "target": "kubernetes",
+        "topology": {"kubernetes": {"deploy": []}},
+        "workloads": copy.deepcopy(workloads),
+        "timeline": [{"phase": "p", "duration": "10s",
+                      "load": {n: "10/s" for n, w in workloads.items() if w.get("type") in KUBE_LOAD_TYPES}}],
+        "expect": ["p99(kube.mutating_latency) <= 1s"],
+    }
+
+
+CHURN = {"type": "kube-churn", "lifetime": "20s"}
+LIFECYCLE = {"type": "kube-lifecycle"}
+WATCH = {"type": "kube-watch"}
+
+
 
 STEP = ("timeline", 0, "steps", 0)
 
@@ -311,8 +334,8 @@ INVALID = [
      with_kube_step(chaos="pod-kill", pods={"name": "kafka-0"}, node="random"), STEP),
     ("grace_period on node-cordon",
      with_kube_step(chaos="node-cordon", node="random", grace_period="1s", **{"for": "2s"}), STEP),
-    ("grace_period on broker-kill",
-     with_kube_step(chaos="broker-kill", broker=1, grace_period="1s", **{"for": "2s"}), STEP),
+    ("grace_period on broker-down",
+     with_kube_step(chaos="broker-down", broker=1, grace_period="1s", **{"for": "2s"}), STEP),
     ("scale: statefulset/x without replicas",
      with_kube_step(scale="statefulset/x"), STEP),
     ("scale: statefulset without a name",
@@ -343,6 +366,63 @@ INVALID = [
      with_kube_topology({"resources": {"kafka": {"request": {"cpu": "1"}}}}), ("topology", "kubernetes", "resources", "kafka")),
     ("topology.kubernetes ready_timeout without a unit",
      with_kube_topology({"ready_timeout": 300}), ("topology", "kubernetes", "ready_timeout")),
+    # --- Kubernetes API load: kube-churn, kube-lifecycle, kube-watch ---
+    ("kube-churn with both lifetime and population",
+     kube_load(c=dict(CHURN, population=1000)), ("workloads", "c")),
+    ("kube-churn with neither lifetime nor population",
+     kube_load(c={"type": "kube-churn", "connections": 4}), ("workloads", "c")),
+    ("kube-churn lifetime without a unit",
+     kube_load(c=dict(CHURN, lifetime=20)), ("workloads", "c", "lifetime")),
+    ("kube-churn population 0",
+     kube_load(c={"type": "kube-churn", "population": 0}), ("workloads", "c", "population")),
+    ("kube-churn connections 1001",
+     kube_load(c=dict(CHURN, connections=1001)), ("workloads", "c", "connections")),
+    ("kube-churn server without a scheme",
+     kube_load(c=dict(CHURN, servers=["https://10.0.0.1:6443", "10.0.0.2:6443"])), ("workloads", "c", "servers", 1)),
+    ("kube-churn servers given as a string",
+     kube_load(c=dict(CHURN, servers="https://10.0.0.1:6443")), ("workloads", "c", "servers")),
+    ("kube-churn csv not a boolean",
+     kube_load(c=dict(CHURN, csv="yes")), ("workloads", "c", "csv")),
+    ("kube-churn with a lifecycle key (threads)",
+     kube_load(c=dict(CHURN, threads=4)), ("workloads", "c")),
+    ("object with an unknown key (kind)",
+     kube_load(c=dict(CHURN, object={"resource": "configmaps", "kind": "ConfigMap"})), ("workloads", "c", "object")),
+    ("object given as a string",
+     kube_load(c=dict(CHURN, object="configmaps")), ("workloads", "c", "object")),
+    ("object size over 1MiB",
+     kube_load(c=dict(CHURN, object={"size": "2MiB"})), ("workloads", "c", "object", "size")),
+    ("object size 1048577B",
+     kube_load(c=dict(CHURN, object={"size": "1048577B"})), ("workloads", "c", "object", "size")),
+    ("object size without a unit",
+     kube_load(c=dict(CHURN, object={"size": 1024})), ("workloads", "c", "object", "size")),
+    ("object name_length 254",
+     kube_load(c=dict(CHURN, object={"name_length": 254})), ("workloads", "c", "object", "name_length")),
+    ("object fields given as a list",
+     kube_load(l=dict(LIFECYCLE, object={"fields": [{"spec": {}}]})), ("workloads", "l", "object", "fields")),
+    ("kube-lifecycle with create_only and updates",
+     kube_load(l=dict(LIFECYCLE, create_only=True, updates=2)), ("workloads", "l")),
+    ("kube-lifecycle updates 10001",
+     kube_load(l=dict(LIFECYCLE, updates=10001)), ("workloads", "l", "updates")),
+    ("kube-lifecycle patch json",
+     kube_load(l=dict(LIFECYCLE, patch="json")), ("workloads", "l", "patch")),
+    ("kube-lifecycle threads 0",
+     kube_load(l=dict(LIFECYCLE, threads=0)), ("workloads", "l", "threads")),
+    ("kube-lifecycle with a churn key (lifetime)",
+     kube_load(l=dict(LIFECYCLE, lifetime="10s")), ("workloads", "l")),
+    ("kube-watch observers 10001",
+     kube_load(o=dict(WATCH, observers=10001)), ("workloads", "o", "observers")),
+    ("kube-watch restart without min",
+     kube_load(o=dict(WATCH, restart={"max": "30s"})), ("workloads", "o", "restart")),
+    ("kube-watch restart given as a duration",
+     kube_load(o=dict(WATCH, restart="30s")), ("workloads", "o", "restart")),
+    ("kube-watch restart with an unknown key (every)",
+     kube_load(o=dict(WATCH, restart={"min": "10s", "every": "30s"})), ("workloads", "o", "restart")),
+    ("kube-watch observes given as a map",
+     kube_load(c=CHURN, o=dict(WATCH, observes={"workload": "c"})), ("workloads", "o", "observes")),
+    ("kube-watch with an object (a churn key)",
+     kube_load(o=dict(WATCH, object={"resource": "configmaps"})), ("workloads", "o")),
+    ("kube-watch with csv (churn and lifecycle only)",
+     kube_load(o=dict(WATCH, csv=True)), ("workloads", "o")),
 ]
 
 # Valid variants, so the rejections above are not vacuous.
@@ -428,7 +508,36 @@ VALID = [
          {"at": "10s", "scale": "deployment/loader", "replicas": 0, "namespace": "lab", "for": "5s"},
          {"at": "11s", "scale": "deploy/loader", "replicas": 1000},
          {"at": "12s", "chaos": "broker-kill", "broker": 2, "for": "20s"},
+         {"at": "13s", "chaos": "broker-kill", "broker": "random", "grace_period": "5s", "for": "20s"},
      ])))),
+    ("kube-churn, kube-lifecycle and kube-watch, minimal",
+     kube_load(c=CHURN, l=LIFECYCLE, o=WATCH)),
+    ("kube-churn with population and every option",
+     kube_load(c={"type": "kube-churn", "population": 1000, "connections": 1000, "csv": True,
+                  "servers": ["https://10.0.0.1:6443", "http://127.0.0.1:8080"],
+                  "object": {"resource": "flunders.v1alpha1.wardle.example.com", "namespace": "api-load",
+                             "size": "1MiB", "name_length": 253, "fields": {"spec": {"size": 3}}}})),
+    ("object sizes at the edges",
+     kube_load(a=dict(CHURN, object={"size": "0B"}), b=dict(CHURN, object={"size": "1048576B"}),
+               c=dict(CHURN, object={"size": "1024KiB"}), d=dict(CHURN, object={"size": "1048KB"}),
+               e=dict(CHURN, object={"size": "1MB", "name_length": 0}), f=dict(CHURN, object={}))),
+    ("kube-lifecycle with every option",
+     kube_load(l={"type": "kube-lifecycle", "object": {"resource": "secrets", "size": "512B"},
+                  "updates": 10000, "patch": "apply", "create_only": False, "threads": 1000, "csv": False})),
+    ("kube-lifecycle create_only without updates, updates 0",
+     kube_load(l=dict(LIFECYCLE, create_only=True, patch="strategic"), m=dict(LIFECYCLE, updates=0))),
+    ("kube-watch with every option, observes as a list",
+     kube_load(c=CHURN, l=LIFECYCLE,
+               o={"type": "kube-watch", "resource": "configmaps", "namespace": "api-load",
+                  "selector": "kapture.io/workload=c", "observers": 10000,
+                  "restart": {"min": "10s", "max": "30s"}, "observes": ["c", "l"]},
+               p=dict(WATCH, restart={"min": "5s"}, observes="c"))),
+    ("kube-churn ramp and Poisson loads",
+     mutate(lambda d: (d.update(target="kubernetes"), d["topology"].update(kubernetes={"deploy": []}),
+                       d["workloads"].update(c=CHURN),
+                       phase(d)["load"].update(c={"from": "10/s", "to": "50/s"}),
+                       d["timeline"].append({"phase": "q", "duration": "5s",
+                                             "load": {"c": {"rate": "50/s", "arrivals": "poisson"}}})))),
 ]
 
 
