@@ -39,6 +39,9 @@
 #include "workloads/EtlWorkload.h"
 #include "workloads/HttpScripts.h"
 #include "workloads/HttpWorkload.h"
+#include "workloads/KubeChurnWorkload.h"
+#include "workloads/KubeLifecycleWorkload.h"
+#include "workloads/KubeWatchWorkload.h"
 #include "workloads/SseWorkload.h"
 #include "targets/WebAppProcess.h"
 #include "workloads/ProducerWorkload.h"
@@ -187,6 +190,9 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
     if (ex.prometheus && ex.prometheus->url.empty() && p.scenario.prometheus_url.empty() && opt.prometheus.empty())
       errors.push_back(usage_error("a prometheus expectation needs a server: topology.prometheus.url, 'url' on the item, or --prometheus URL", ex.where));
   }
+  if (p.scenario.has_kube_workloads() && !dynamic_cast<KubernetesTarget*>(p.target.get()))
+    errors.push_back(usage_error("kube-churn, kube-lifecycle and kube-watch workloads load a Kubernetes API server: run with --target kubernetes (not " +
+                                 p.target->name() + ")"));
   if (!errors.empty()) return std::nullopt;
   return p;
 }
@@ -398,10 +404,38 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     raw.push_back(etls.back().get());
     etl_by_name[e.name] = etls.back().get();
   }
-  // Consumers first, so they have joined their group when records arrive.
+  // Kubernetes API load: churn and lifecycles, then the watches that observe them.
+  std::vector<std::unique_ptr<Workload>> kube_loads;
+  if (scenario.has_kube_workloads()) {
+    auto* kube = dynamic_cast<KubernetesTarget*>(&target);  // prepare() refused other targets
+    KubeWorkloadContext kctx{kube->access(), kube->namespace_name(), kube->run_label(), scenario.seed, &*clock, &metrics, dir.string()};
+    std::map<std::string, const KubeObjectSource*> sources;
+    for (const auto& c : scenario.kube_churns) {
+      auto w = std::make_unique<KubeChurnWorkload>(c, kctx);
+      sources[c.name] = w.get();
+      raw.push_back(w.get());
+      kube_loads.push_back(std::move(w));
+    }
+    for (const auto& l : scenario.kube_lifecycles) {
+      auto w = std::make_unique<KubeLifecycleWorkload>(l, kctx);
+      sources[l.name] = w.get();
+      raw.push_back(w.get());
+      kube_loads.push_back(std::move(w));
+    }
+    for (const auto& k : scenario.kube_watches) {
+      std::vector<const KubeObjectSource*> observed;
+      for (const auto& n : k.observes) observed.push_back(sources.at(n));
+      kube_loads.push_back(std::make_unique<KubeWatchWorkload>(k, kctx, observed));
+      raw.push_back(kube_loads.back().get());
+    }
+  }
+  // Consumers and observers first, so they have joined (or listed) when records and objects arrive.
   std::vector<Workload*> start_order;
   for (auto* w : raw)
-    start_order.insert(dynamic_cast<EtlWorkload*>(w) || dynamic_cast<SseWorkload*>(w) ? start_order.begin() : start_order.end(), w);
+    start_order.insert(dynamic_cast<EtlWorkload*>(w) || dynamic_cast<SseWorkload*>(w) || dynamic_cast<KubeWatchWorkload*>(w)
+                           ? start_order.begin()
+                           : start_order.end(),
+                       w);
   for (Workload* w : start_order) {
     if (auto err = w->start()) {
       std::fprintf(stderr, "%s\n", err->describe().c_str());
@@ -418,8 +452,9 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   eo.live = &live;
   // Leadership, ISR and recovery times as the run goes, on every target.
   ClusterObserver observer(metrics, events, *clock);
-  if (auto err = observer.start(target.kafka_bootstrap(), target.kafka_properties())) spdlog::warn("cluster observer: {}", err->describe());
-  {
+  // A kubernetes run may load only the API: no Kafka to observe then.
+  if (!target.kafka_bootstrap().empty()) {
+    if (auto err = observer.start(target.kafka_bootstrap(), target.kafka_properties())) spdlog::warn("cluster observer: {}", err->describe());
     std::vector<std::string> topics;
     for (const auto& t : scenario.kafka.topics) topics.push_back(t.name);
     cluster = observer.describe(topics, target.has_admin_api());

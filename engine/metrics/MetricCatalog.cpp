@@ -99,6 +99,50 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"sse.duplicates", MetricKind::Counter, MetricUnit::Count, "messages a reader received at two or more positions of the topic"},
       {"sse.unacknowledged", MetricKind::Counter, MetricUnit::Count,
        "messages received whose post was not answered 2xx (a timed-out post that got through)"},
+      {"kube.request_latency", MetricKind::Histogram, MetricUnit::Microseconds,
+       "kubernetes API load: every API request, sent to answered (retries included); by verb and resource as labels"},
+      {"kube.mutating_latency", MetricKind::Histogram, MetricUnit::Microseconds,
+       "kubernetes API load: single-object mutating calls (create, update, patch, apply, delete), sent to answered"},
+      {"kube.read_latency", MetricKind::Histogram, MetricUnit::Microseconds, "kubernetes API load: single-object reads (get), sent to answered"},
+      {"kube.list_latency", MetricKind::Histogram, MetricUnit::Microseconds,
+       "kubernetes API load: lists (a kube-watch observer's first list), sent to answered"},
+      {"kube.watch_latency", MetricKind::Histogram, MetricUnit::Microseconds,
+       "kubernetes API load: an ADDED or MODIFIED notification's arrival at an observer minus the object's kapture.io/sent-us"},
+      {"kube.schedule_lag", MetricKind::Histogram, MetricUnit::Microseconds,
+       "kubernetes API load: how late scheduled operations started (actual start minus the time they were due)"},
+      {"kube.intended", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: operations the arrival schedule asked for (kube-churn creates, kube-lifecycle starts)"},
+      {"kube.requests", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: API requests made (retries and watch connections included)"},
+      {"kube.status_2xx", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: requests answered with a 2xx status"},
+      {"kube.status_4xx", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: requests answered (finally) with a 4xx status"},
+      {"kube.status_5xx", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: requests answered (finally) with a 5xx status"},
+      {"kube.forbidden", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: 403 answers (RBAC refused the call)"},
+      {"kube.throttled", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: 429 answers (API Priority and Fairness turned the call away), those the client retried included"},
+      {"kube.retries", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: requests the client tried again"},
+      {"kube.errors", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: operations that failed (after the client's retries)"},
+      {"kube.created", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: objects created"},
+      {"kube.updated", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: objects patched or applied"},
+      {"kube.deleted", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: objects deleted"},
+      {"kube.writes", MetricKind::Counter, MetricUnit::Count, "kubernetes API load: writes done (creates, patches, applies, deletes)"},
+      {"kube.lifecycles", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: kube-lifecycle lifecycles done (create, get, updates, delete; create only with create_only)"},
+      {"kube.engine_late", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: scheduled operations a free worker started more than 10 ms after their time (the engine fell behind)"},
+      {"kube.watch_events", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: notifications the kube-watch observers received; by type (ADDED, MODIFIED, DELETED, BOOKMARK) as a label"},
+      {"kube.watch_duplicates", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: notifications of an object at a resourceVersion the observer had seen already"},
+      {"kube.watch_missed", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: objects of the observed workloads an observer never saw (per observer)"},
+      {"kube.watch_restarts", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: watches ended by `restart` and resumed from their last resourceVersion"},
+      {"kube.watch_relists", MetricKind::Counter, MetricUnit::Count,
+       "kubernetes API load: lists made again because a watch could not resume (410 Gone)"},
+      {"kube.population", MetricKind::Gauge, MetricUnit::Count, "kubernetes API load: objects created and not deleted yet"},
+      {"kube.in_flight", MetricKind::Gauge, MetricUnit::Count, "kubernetes API load: API requests sent and not answered yet (watches not included)"},
+      {"kube.watch_resource_version", MetricKind::Gauge, MetricUnit::Count,
+       "kubernetes API load: the largest resourceVersion the kube-watch observers saw"},
   };
   return catalog;
 }
@@ -113,6 +157,10 @@ std::optional<MetricInfo> find_metric(std::string_view name) {
 std::vector<std::string_view> metric_label_names(std::string_view name) {
   // Recorded per topic by the producers' delivery reports.
   if (name == "produce.latency" || name == "produce.acked" || name == "produce.failed" || name == "produce.bytes") return {"topic"};
+  // Kubernetes API load: every request by verb and resource (each alone and
+  // both together are series of their own), notifications by type.
+  if (name == "kube.request_latency") return {"resource", "verb"};
+  if (name == "kube.watch_events") return {"type"};
   return {};
 }
 
