@@ -59,7 +59,7 @@ Result<std::vector<ComponentObjects>> load_component_objects(const Scenario& s, 
     }
     for (const auto& doc : docs) {
       if (doc.IsNull()) continue;
-      nlohmann::json o = yaml_to_json(doc);
+      nlohmann::json o = yaml_to_json(doc, YamlDialect::Kubectl);  // as kubectl would read the file
       if (!o.is_object() || !o.contains("kind") || !o.contains("apiVersion"))
         return usage_error("a manifest document without kind or apiVersion", SourceLocation{co.file, doc.Mark().line + 1, doc.Mark().column + 1});
       auto& meta = o["metadata"];

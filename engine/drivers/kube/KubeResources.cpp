@@ -62,13 +62,12 @@ bool names_it(const Builtin& b, const std::string& resource) {
   return !resource.empty() && shorts.find(" " + resource + " ") != std::string::npos;
 }
 
-// A path segment: names and namespaces are DNS labels in practice; anything
-// else is percent-encoded so it cannot change the path.
-std::string path_escape(std::string_view s) {
+// Percent-encodes every byte but alphanumerics and those in `keep`.
+std::string percent_escape(std::string_view s, const char* keep) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || std::strchr("-._~:@", c)) {
+    if (std::isalnum(c) || (c && std::strchr(keep, c))) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -78,6 +77,10 @@ std::string path_escape(std::string_view s) {
   }
   return out;
 }
+
+// A path segment: names and namespaces are DNS labels in practice; anything
+// else is percent-encoded so it cannot change the path.
+std::string path_escape(std::string_view s) { return percent_escape(s, "-._~:@"); }
 
 }  // namespace
 
@@ -135,20 +138,7 @@ std::optional<KubeResourceType> builtin_resource_by_name(const std::string& name
   return std::nullopt;
 }
 
-std::string url_query_escape(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+std::string url_query_escape(std::string_view s) { return percent_escape(s, "-._~"); }
 
 std::string url_query(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/YamlJson.h"
 #include "drivers/kube/Base64.h"
 
 namespace kapture {
@@ -23,33 +24,6 @@ const char* shape_of(const YAML::Node& n) {
   if (n.IsSequence()) return "a list";
   if (n.IsNull()) return "empty";
   return "a single value";
-}
-
-// A YAML value as JSON, typed the way sigs.k8s.io/yaml types it (plain
-// scalars that read as numbers or booleans become those; quoted ones stay
-// strings). Used for the exec plugin's cluster config, which is passed on.
-nlohmann::json yaml_to_json(const YAML::Node& n) {
-  if (n.IsMap()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (auto it = n.begin(); it != n.end(); ++it) out[it->first.Scalar()] = yaml_to_json(it->second);
-    return out;
-  }
-  if (n.IsSequence()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : n) out.push_back(yaml_to_json(item));
-    return out;
-  }
-  if (!n.IsScalar()) return nullptr;
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return s;  // quoted
-  if (s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  bool b = false;
-  if (YAML::convert<bool>::decode(n, b)) return b;
-  long long i = 0;
-  if (YAML::convert<long long>::decode(n, i)) return i;
-  double d = 0;
-  if (YAML::convert<double>::decode(n, d)) return d;
-  return s;
 }
 
 // Walks one file's YAML tree. Keeps the first error it meets and goes on
@@ -214,7 +188,7 @@ class Parser {
       if (extensions && extensions.IsSequence()) {
         for (const auto& ext : extensions) {
           if (ext.IsMap() && text(ext, "name", what) == kExecExtensionName && ext["extension"])
-            c.exec_extension = yaml_to_json(ext["extension"]);
+            c.exec_extension = yaml_to_json(ext["extension"], YamlDialect::Kubectl);  // passed on as kubectl would
         }
       }
     }
