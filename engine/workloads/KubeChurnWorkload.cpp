@@ -105,29 +105,9 @@ Status KubeChurnWorkload::start() {
   return std::nullopt;
 }
 
-void KubeChurnWorkload::set_load(const LoadSpec& load, int64_t start_us, int64_t duration_us) {
-  std::lock_guard lock(mu_);
-  load_ = load;
-  load_start_us_ = start_us;
-  load_duration_us_ = duration_us;
-  load_version_.fetch_add(1, std::memory_order_release);
-  std::lock_guard wake(wake_mu_);
-  wake_cv_.notify_all();
-}
+void KubeChurnWorkload::set_load(const LoadSpec& load, int64_t start_us, int64_t duration_us) { load_.set(load, start_us, duration_us); }
 
-void KubeChurnWorkload::sleep_until(uint64_t seen_version, int64_t until_us) {
-  std::unique_lock lock(wake_mu_);
-  wake_cv_.wait_until(lock, ctx_.clock->at(until_us), [&] {
-    return stopping_.load() || load_version_.load(std::memory_order_acquire) != seen_version;
-  });
-}
-
-std::vector<std::string> KubeChurnWorkload::created_objects() const {
-  std::lock_guard lock(created_mu_);
-  std::vector<std::string> out = created_;
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> KubeChurnWorkload::created_objects() const { return created_.sorted(); }
 
 KubeClient& KubeChurnWorkload::client(Worker& w) {
   KubeClient& c = *w.clients[w.next_client % w.clients.size()];
@@ -139,11 +119,7 @@ void KubeChurnWorkload::stop(int drain_ms) {
   (void)drain_ms;  // every object is deleted, however long that takes
   if (stopped_) return;
   stopped_ = true;
-  {
-    std::lock_guard wake(wake_mu_);
-    stopping_ = true;
-  }
-  wake_cv_.notify_all();
+  load_.stop();
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
   if (metrics_) {
@@ -198,8 +174,7 @@ void KubeChurnWorkload::run(Worker& w) {
       r.count("kube.writes");
     });
     {
-      std::lock_guard lock(created_mu_);
-      created_.push_back(name);
+      created_.add(name);
     }
     if (a.lifetime) w.deletes.push(Worker::Due{kube_churn_delete_due_us(a.due, *a.lifetime), name});
     else w.undated.push_back(name);
@@ -223,20 +198,20 @@ void KubeChurnWorkload::run(Worker& w) {
     return res.status;
   };
 
-  while (!stopping_.load(std::memory_order_relaxed)) {
-    if (load_version_.load(std::memory_order_acquire) != seen_version) {
-      std::lock_guard lock(mu_);
-      seen_version = load_version_.load(std::memory_order_relaxed);
+  while (!load_.stopped()) {
+    if (load_.changed_since(seen_version)) {
+      PhaseLoad::Current cur = load_.current();
+      seen_version = cur.version;
       // Open loop: what the previous load asked for before the new one
       // starts is still sent (late); what it would have asked for after
       // belongs to a load that was replaced.
-      while (next && *next < load_start_us_) {
+      while (next && *next < cur.start_us) {
         backlog.push_back(Arrival{*next, lifetime_of(*next)});
         next = schedule.next();
       }
-      load = load_;
-      load_start = load_start_us_;
-      load_duration = load_duration_us_;
+      load = cur.load;
+      load_start = cur.start_us;
+      load_duration = cur.duration_us;
       schedule = ArrivalSchedule(load, load_start, load_duration, w.index, spec_.connections,
                                  ctx_.seed ^ 0x6b636875726eULL ^ (static_cast<uint64_t>(seen_version) << 32));
       next = schedule.next();
@@ -283,7 +258,7 @@ void KubeChurnWorkload::run(Worker& w) {
     int64_t until = now + 100000;
     if (create_due) until = std::min(until, *create_due);
     if (delete_due) until = std::min(until, *delete_due);
-    if (until > now) sleep_until(seen_version, until);
+    if (until > now) load_.sleep_until(clock, seen_version, until);
   }
 
   // Stop: what the schedule asked for and was never sent still counts as

@@ -61,39 +61,15 @@ Status KubeLifecycleWorkload::start() {
   return std::nullopt;
 }
 
-void KubeLifecycleWorkload::set_load(const LoadSpec& load, int64_t start_us, int64_t duration_us) {
-  std::lock_guard lock(mu_);
-  load_ = load;
-  load_start_us_ = start_us;
-  load_duration_us_ = duration_us;
-  load_version_.fetch_add(1, std::memory_order_release);
-  std::lock_guard wake(wake_mu_);
-  wake_cv_.notify_all();
-}
+void KubeLifecycleWorkload::set_load(const LoadSpec& load, int64_t start_us, int64_t duration_us) { load_.set(load, start_us, duration_us); }
 
-void KubeLifecycleWorkload::sleep_until(uint64_t seen_version, int64_t until_us) {
-  std::unique_lock lock(wake_mu_);
-  wake_cv_.wait_until(lock, ctx_.clock->at(until_us), [&] {
-    return stopping_.load() || load_version_.load(std::memory_order_acquire) != seen_version;
-  });
-}
-
-std::vector<std::string> KubeLifecycleWorkload::created_objects() const {
-  std::lock_guard lock(created_mu_);
-  std::vector<std::string> out = created_;
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> KubeLifecycleWorkload::created_objects() const { return created_.sorted(); }
 
 void KubeLifecycleWorkload::stop(int drain_ms) {
   (void)drain_ms;  // lifecycles in progress are cut short: their objects deleted at once
   if (stopped_) return;
   stopped_ = true;
-  {
-    std::lock_guard wake(wake_mu_);
-    stopping_ = true;
-  }
-  wake_cv_.notify_all();
+  load_.stop();
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
   if (metrics_) {
@@ -140,8 +116,7 @@ void KubeLifecycleWorkload::lifecycle(Worker& w) {
     r.count("kube.writes");
   });
   {
-    std::lock_guard lock(created_mu_);
-    created_.push_back(name);
+    created_.add(name);
   }
   if (spec_.create_only) {
     w.alive.push_back(name);
@@ -149,12 +124,12 @@ void KubeLifecycleWorkload::lifecycle(Worker& w) {
     return;
   }
   // A stop cuts the lifecycle short: straight to the delete.
-  bool cut = stopping_.load();
+  bool cut = load_.stopped();
   if (!cut) {
     const KubeObjectRef ref = factory_->ref(name);
     kube_call(m, spec_.name, logged_, "get", name, clock.now_us(), 200, [&] { return c.get(ref); });
     for (int u = 1; u <= spec_.updates; ++u) {
-      if (stopping_.load()) {
+      if (load_.stopped()) {
         cut = true;
         break;
       }
@@ -190,17 +165,17 @@ void KubeLifecycleWorkload::run(Worker& w) {
   uint64_t seen_version = 0;
   int64_t free_since = clock.now_us();
 
-  while (!stopping_.load(std::memory_order_relaxed)) {
-    if (load_version_.load(std::memory_order_acquire) != seen_version) {
-      std::lock_guard lock(mu_);
-      seen_version = load_version_.load(std::memory_order_relaxed);
+  while (!load_.stopped()) {
+    if (load_.changed_since(seen_version)) {
+      PhaseLoad::Current cur = load_.current();
+      seen_version = cur.version;
       // Closed loop: starts of the previous load this thread had no time
       // for are not made up (they were asked for: intended).
-      while (next && *next < load_start_us_) {
+      while (next && *next < cur.start_us) {
         m.count_at(*next, "kube.intended");
         next = schedule.next();
       }
-      schedule = ArrivalSchedule(load_, load_start_us_, load_duration_us_, w.index, spec_.threads,
+      schedule = ArrivalSchedule(cur.load, cur.start_us, cur.duration_us, w.index, spec_.threads,
                                  ctx_.seed ^ 0x6c6966656379ULL ^ (static_cast<uint64_t>(seen_version) << 32));
       next = schedule.next();
     }
@@ -210,7 +185,7 @@ void KubeLifecycleWorkload::run(Worker& w) {
       if (!next || *next > now) {
         int64_t until = now + 100000;
         if (next) until = std::min(until, *next);
-        sleep_until(seen_version, until);
+        load_.sleep_until(clock, seen_version, until);
         continue;
       }
       due = *next;

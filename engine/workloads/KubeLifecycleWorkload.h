@@ -9,7 +9,6 @@
 // server lowers the achieved rate instead of queueing work. create_only:
 // lifecycles are creates; the objects are deleted at stop().
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -19,6 +18,7 @@
 #include "workloads/KubeMetrics.h"
 #include "workloads/KubeObjectFactory.h"
 #include "workloads/KubeWorkloadContext.h"
+#include "workloads/PhaseLoad.h"
 #include "workloads/Workload.h"
 
 namespace kapture {
@@ -46,24 +46,12 @@ class KubeLifecycleWorkload : public Workload, public KubeObjectSource {
   std::unique_ptr<KubeObjectFactory> factory_;
   std::unique_ptr<KubeMetrics> metrics_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::atomic<bool> stopping_{false};
   std::atomic<int64_t> next_seq_{0};
   std::atomic<int> logged_{0};
   bool stopped_ = false;
 
-  mutable std::mutex mu_;
-  LoadSpec load_;
-  int64_t load_start_us_ = 0;
-  int64_t load_duration_us_ = 0;
-  std::atomic<uint64_t> load_version_{0};
-  // Wakes sleeping workers at once on a new load or stop (a phase's first
-  // arrival is due the moment it starts).
-  std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
-  void sleep_until(uint64_t seen_version, int64_t until_us);
-
-  mutable std::mutex created_mu_;
-  std::vector<std::string> created_;
+  PhaseLoad load_;
+  CreatedNames created_;
 };
 
 }  // namespace kapture
