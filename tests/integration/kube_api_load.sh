@@ -11,6 +11,7 @@
 #   - API Priority and Fairness rejecting this client's concurrent creates:
 #     the 429s are counted (as many as the API server says it rejected) and
 #     retried;
+#   - a churn of a custom resource over two client pools, with the per-operation CSV;
 #   - scenarios/k8s-api-kafka.yaml: the Kafka pipeline (real brokers on
 #     loopback) and API churn in one run and one report.
 set -uo pipefail
@@ -35,7 +36,7 @@ metric() {  # metric SUMMARY EXPR: over the whole run's metrics as `m`
 
 # ---- 1. churn ----
 "$ENGINE" run "$SRC/scenarios/k8s-api-churn.yaml" --target kubernetes --kubeconfig "$kubeconfig" -n api-it --results "$work/r1" \
-  --set timeline.ramp.duration=2s --set timeline.steady.duration=20s --set workloads.churn.lifetime=5s >"$work/r1.out" 2>"$work/r1.err"
+  --set timeline.ramp.duration=5s --set timeline.steady.duration=20s --set workloads.churn.lifetime=5s >"$work/r1.out" 2>"$work/r1.err"
 rc=$?
 r1=$(run_dir "$work/r1")
 cat "$work/r1.out"
@@ -172,6 +173,60 @@ check "429: each was retried, or failed after the last attempt (client-go's rule
 apf_rejected=$(k get --raw /metrics | awk '/^apiserver_flowcontrol_rejected_requests_total\{.*priority_level="kapture-it-reject"/ {n += $2} END {print n + 0}')
 echo "the API server counted $apf_rejected rejections at that priority level"
 check "429: the engine counted what the API server says it rejected" test "$throttled" = "$apf_rejected"
+
+# ---- custom resources, two client pools, and the per-operation CSV ----
+k apply -f - >/dev/null <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.load.kapture.io}
+spec:
+  group: load.kapture.io
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+EOF
+k wait --for=condition=Established crd/widgets.load.kapture.io --timeout=60s >/dev/null
+server=$(k config view --raw -o jsonpath='{.clusters[0].cluster.server}')
+cat >"$work/widgets.yaml" <<EOF
+name: widget-churn
+target: kubernetes
+topology:
+  kubernetes: { deploy: [] }
+workloads:
+  widgets:
+    type: kube-churn
+    object: { resource: widgets.v1.load.kapture.io, size: 256B, name_length: 40, fields: { spec: { color: blue } } }
+    lifetime: 1s
+    connections: 4
+    servers: ["$server"]
+    csv: true
+timeline:
+  - phase: p
+    duration: 5s
+    load:
+      widgets: { rate: 20/s }
+expect:
+  - count(kube.errors) == 0
+EOF
+"$ENGINE" run "$work/widgets.yaml" --target kubernetes --kubeconfig "$kubeconfig" -n api-it --results "$work/r6" >"$work/r6.out" 2>"$work/r6.err"
+rc=$?
+r6=$(run_dir "$work/r6")
+cat "$work/r6.out"
+check "custom resources: a churn of Widgets passes" test "$rc" = 0
+[ "$rc" = 0 ] || tail -20 "$work/r6.err"
+csv=$r6/kube-ops-widgets.csv
+check "custom resources: one CSV line per create and delete" \
+  test "$(grep -c ',create,' "$csv")/$(grep -c ',delete,' "$csv")" = "$(metric "$r6/summary.json" "'%d/%d' % (m['counters']['kube.created'], m['counters']['kube.deleted'])")"
+check "custom resources: names padded to 40 characters" \
+  test "$(awk -F, '$3 == "create" {print length($5)}' "$csv" | sort -u)" = 40
+check "custom resources: nothing left" test "$(k get widgets.load.kapture.io -n api-it --no-headers 2>/dev/null | wc -l)" = 0
 
 # ---- 5. both planes: the Kafka pipeline and API churn in one run ----
 # (The produce latency bound is 5 s here, 1 s in the scenario: CI runs a
