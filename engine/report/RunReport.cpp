@@ -188,7 +188,9 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
     return "";
   };
   auto snap = in.metrics.snapshot();
-  for (const auto& [second, sample] : snap) {
+  for (const auto& [second, sample_binding] : snap) {
+    // A reference of its own: clang before 16 cannot capture a structured binding.
+    const auto& sample = sample_binding;
     auto c = [&](const char* n) {
       auto it = sample.counters.find(n);
       return it == sample.counters.end() ? int64_t{0} : it->second;

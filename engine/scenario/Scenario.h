@@ -1,6 +1,7 @@
 #pragma once
 // The typed, validated model of a scenario file. Loading only parses and
 // checks; nothing random is decided here (see plan/Plan.h).
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -339,7 +340,12 @@ struct BenchmarkSpec {
   // of what the step added: of its rate increase, or with threads of what
   // the added threads would bring at the previous step's per-thread rate.
   double rise = 0.5;
-  int steps() const { return step > 0 ? static_cast<int>((max - from) / step + 1e-9) + 1 : 1; }
+  // Clamped before the cast: rates in a file can make the quotient exceed an
+  // int (the loader refuses more than 1000 steps, or max below from).
+  int steps() const {
+    if (step <= 0) return 1;
+    return static_cast<int>(std::clamp((max - from) / step + 1e-9, -1e6, 1e6)) + 1;
+  }
   SourceLocation where;
 };
 

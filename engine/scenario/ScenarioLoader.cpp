@@ -134,6 +134,15 @@ Status apply_overrides(YAML::Node& root, const std::vector<Override>& overrides)
 
 namespace {
 
+// [a-z0-9][a-z0-9._-]*: scenario and phase names. Checked by hand, since
+// libstdc++'s std::regex_match recurses once per character and a name of some
+// 20,000 characters overflowed the stack.
+bool plain_name(const std::string& s) {
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (s.empty() || !lower_or_digit(s[0])) return false;
+  return std::all_of(s.begin() + 1, s.end(), [&](char c) { return lower_or_digit(c) || c == '.' || c == '_' || c == '-'; });
+}
+
 // Walks the YAML tree with the scenario's rules, collecting errors with marks.
 class Loader {
  public:
@@ -150,7 +159,7 @@ class Loader {
     }
     keys(root, "scenario", {"name", "description", "seed", "target", "topology", "workloads", "timeline", "expect"});
     s.name = required_string(root, "name", "scenario");
-    if (!s.name.empty() && !std::regex_match(s.name, std::regex("[a-z0-9][a-z0-9._-]*")))
+    if (!s.name.empty() && !plain_name(s.name))
       error(root["name"], "name '" + s.name + "' must be lowercase letters, digits, '.', '_' or '-' (it names the results directory)");
     if (root["description"]) s.description = scalar_string(root["description"], "description");
     if (root["seed"]) {
@@ -957,7 +966,8 @@ class Loader {
   // then remembers what it had acknowledged.
   void link_verifies(Scenario& s) {
     for (const auto& [wanted, node] : pending_verifies_) {
-      auto it = std::find_if(s.https.begin(), s.https.end(), [&](const auto& h) { return h.name == wanted; });
+      // Captured by name: clang before 16 cannot capture a structured binding.
+      auto it = std::find_if(s.https.begin(), s.https.end(), [&w = wanted](const auto& h) { return h.name == w; });
       if (it != s.https.end()) {
         it->keep_acked_ids = true;
         continue;
@@ -982,7 +992,7 @@ class Loader {
       }
       keys(ph, "phase", {"phase", "duration", "until", "timeout", "load", "steps", "benchmark"});
       p.name = required_string(ph, "phase", "phase (its name)");
-      if (!p.name.empty() && !std::regex_match(p.name, std::regex("[a-z0-9][a-z0-9._-]*")))
+      if (!p.name.empty() && !plain_name(p.name))
         error(ph["phase"], "phase name '" + p.name + "' must be lowercase letters, digits, '.', '_' or '-'");
       if (!p.name.empty() && !seen.insert(p.name).second) error(ph["phase"], "phase '" + p.name + "' is defined twice");
       if (ph["until"]) {
@@ -1085,7 +1095,9 @@ class Loader {
       else b.rise = v;
     }
     if (b.step > 0 && b.steps() > 1000) error(n, "a benchmark of " + std::to_string(b.steps()) + " steps is too many (at most 1000)");
-    p.duration_us = static_cast<int64_t>(b.steps()) * b.every_us;
+    // Only for a step count let through: more, or fewer than one (max below
+    // from), times a long `every` overflows.
+    else if (b.steps() >= 1) p.duration_us = static_cast<int64_t>(b.steps()) * b.every_us;
     p.benchmark = b;
   }
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <optional>
 
@@ -20,14 +19,23 @@ struct Token {
   size_t offset = 0;
 };
 
+// Parentheses nest this deep at most: the parser recurses into each, and a
+// scenario file must not be able to overflow the stack with "((((...".
+constexpr int kMaxNesting = 32;
+
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  // `in_recovery`: parsing the condition of a recovery_time(...).
+  explicit Parser(std::string_view text, bool in_recovery = false) : text_(text), in_recovery_(in_recovery) {}
 
   Result<SloExpression> parse() {
     e_.text = std::string(text_);
     if (!lex()) return err_;
-    int lhs = peek().type == Token::Type::Ident && peek().text == "recovery_time" ? recovery() : sum();
+    bool starts_recovery = peek().type == Token::Type::Ident && peek().text == "recovery_time";
+    // Refused before parsing it, which would recurse once per nested level.
+    if (starts_recovery && in_recovery_)
+      return fail_at(peek(), "recovery_time's condition is checked second by second: no 'during', 'over' or nested recovery_time");
+    int lhs = starts_recovery ? recovery() : sum();
     if (failed_) return err_;
     const Token& t = peek();
     if (t.type != Token::Type::Op || !is_cmp(t.text))
@@ -255,7 +263,7 @@ class Parser {
       return 0;
     }
     size_t from = tokens_[open].offset + 1, to = tokens_[close].offset;
-    auto inner = Parser(text_.substr(from, to - from)).parse();
+    auto inner = Parser(text_.substr(from, to - from), true).parse();
     if (!inner) {
       fail_offset(from + static_cast<size_t>(std::max(0, inner.error().where.column - 1)), inner.error().message);
       return 0;
@@ -402,8 +410,14 @@ class Parser {
   int factor() {
     Token t = peek();
     if (t.type == Token::Type::LParen) {
+      if (depth_ == kMaxNesting) {
+        fail_at(t, "parentheses nested more than " + std::to_string(kMaxNesting) + " deep");
+        return 0;
+      }
       ++pos_;
+      ++depth_;
       int inner = sum();
+      --depth_;
       if (failed_) return inner;
       if (peek().type != Token::Type::RParen) {
         fail_at(peek(), "expected ')' " + found(peek()));
@@ -497,7 +511,9 @@ class Parser {
       if (*end == 0 && a.find('.') == std::string::npos && p > 100) {
         p = p / std::pow(10.0, std::floor(std::log10(p)) - 1);
       }
-      if (*end || p <= 0 || p > 100) {
+      // Digits and a dot only: strtod would also take "p1e400" (infinite,
+      // then NaN, which no bound check refuses) and hex ("p0x10").
+      if (*end || a.find_first_not_of("0123456789.", 1) != std::string::npos || !(p > 0 && p <= 100)) {
         fail_at(name, "bad percentile '" + a + "' (use p50, p90, p99, p99.9 ...)");
         return 0;
       }
@@ -607,6 +623,8 @@ class Parser {
   }
 
   std::string_view text_;
+  bool in_recovery_ = false;
+  int depth_ = 0;  // parentheses open around the current factor
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   SloExpression e_;
@@ -644,30 +662,34 @@ Result<SloExpression> parse_slo(std::string_view text) {
 
 SloOutcome evaluate_slo(const SloExpression& e, const SloData& data) {
   SloOutcome out;
-  std::function<double(int)> eval = [&](int i) -> double {
+  // The parser adds a node after its operands, so one pass in order computes
+  // every node from values already known, in the order a recursive walk of
+  // lhs then rhs would, and without recursion: `1 + 1 + ... + 1` is a tree as
+  // deep as the expression is long.
+  std::vector<double> value(e.nodes.size(), 0.0);
+  for (size_t i = 0; i < e.nodes.size(); ++i) {
     const SloNode& n = e.nodes[i];
     switch (n.kind) {
-      case SloNode::Kind::Number: return n.number;
+      case SloNode::Kind::Number: value[i] = n.number; break;
       case SloNode::Kind::Aggregate: {
-        double v = 0;
-        bool have = n.agg == SloNode::Agg::Recovery ? data.recovery(e, v) : data.aggregate(n, n.during, v);
+        bool have = n.agg == SloNode::Agg::Recovery ? data.recovery(e, value[i]) : data.aggregate(n, n.during, value[i]);
         if (!have) out.no_data = true;
-        return v;
+        break;
       }
       case SloNode::Kind::Binary: {
-        double l = eval(n.lhs), r = eval(n.rhs);
+        double l = value[n.lhs], r = value[n.rhs];
         switch (n.op) {
-          case '+': return l + r;
-          case '-': return l - r;
-          case '*': return l * r;
-          default: return r == 0 ? (l == 0 ? 0 : INFINITY) : l / r;
+          case '+': value[i] = l + r; break;
+          case '-': value[i] = l - r; break;
+          case '*': value[i] = l * r; break;
+          default: value[i] = r == 0 ? (l == 0 ? 0 : INFINITY) : l / r; break;
         }
+        break;
       }
     }
-    return 0;
-  };
-  out.lhs = eval(e.lhs);
-  out.rhs = eval(e.rhs);
+  }
+  out.lhs = value[e.lhs];
+  out.rhs = value[e.rhs];
   out.dim = e.nodes[e.lhs].dim;
   const std::string& c = e.cmp;
   // Equality on measured values: compare with a tolerance that absorbs the

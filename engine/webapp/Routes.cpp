@@ -1,7 +1,7 @@
 #include "webapp/Routes.h"
 
+#include <cctype>
 #include <cstdlib>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -77,10 +77,13 @@ Answer delivery_answer(const std::string& topic, const Result<Delivery>& deliver
 Answer stream_refused(const Error& error) { return json_error(error.kind == ErrorKind::Usage ? 404 : 503, error.message); }
 
 std::optional<std::string> topic_in_path(const std::string& path) {
-  static const std::regex route(kTopicRoute);
-  std::smatch m;
-  if (!std::regex_match(path, m, route)) return std::nullopt;
-  return m[1].str();
+  // By hand, not std::regex: libstdc++'s matcher recurses once per character.
+  static constexpr std::string_view prefix = "/api/topics/";
+  if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  std::string topic = path.substr(prefix.size());
+  for (char c : topic)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return std::nullopt;
+  return topic;
 }
 
 std::variant<BlocksQuery, Answer> parse_blocks(const QueryParams& query) {

@@ -5,7 +5,7 @@
 namespace kapture {
 
 ArrivalSchedule::ArrivalSchedule(const LoadSpec& load, int64_t start_us, int64_t duration_us, int worker, int workers, uint64_t seed)
-    : load_(load), start_us_(start_us), end_us_(start_us + duration_us), worker_(worker), workers_(workers < 1 ? 1 : workers),
+    : load_(load), start_us_(start_us), end_us_(start_us + duration_us), workers_(workers < 1 ? 1 : workers),
       k_(worker), rng_(seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(worker + 1)) ^ static_cast<uint64_t>(start_us)) {
   done_ = false;
   if (load.kind == LoadSpec::Kind::Rate && load.rate <= 0) done_ = true;

@@ -28,7 +28,6 @@ class ArrivalSchedule {
   LoadSpec load_;
   int64_t start_us_ = 0;
   int64_t end_us_ = 0;
-  int worker_ = 0;
   int workers_ = 1;
   int64_t k_ = 0;       // next global event index (deterministic schedules)
   double poisson_t_ = 0;  // seconds since start (Poisson)

@@ -216,7 +216,8 @@ TEST_CASE("plan: chaoskube rules: count distinct brokers per hit, spacing betwee
   for (const auto& i : inj) by_offset[i.offset_us].push_back(i.action.broker.id);
   REQUIRE(by_offset.size() == 10);
   std::map<int, int64_t> last;
-  for (const auto& [offset, ids] : by_offset) {
+  for (const auto& [offset_binding, ids] : by_offset) {
+    int64_t offset = offset_binding;  // INFO captures it in a lambda: clang before 16 cannot capture a binding
     INFO("offset " << offset);
     REQUIRE(ids.size() == 2);
     CHECK(ids[0] != ids[1]);

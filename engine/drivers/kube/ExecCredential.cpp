@@ -129,7 +129,10 @@ Status validate_exec_config(const KubeconfigExec& exec, const std::string& user)
 
 std::string exec_info_json(const std::string& api_version, const std::optional<ExecClusterInfo>& cluster) {
   // Field names and order as client-go encodes ExecCredential; empty optional
-  // fields are left out as their omitempty tags say.
+  // fields are left out as their omitempty tags say. Strings from the
+  // kubeconfig that are not UTF-8 get U+FFFD for their bad bytes, as Go's
+  // encoding/json does (nlohmann's dump() would throw).
+  constexpr auto replace = nlohmann::json::error_handler_t::replace;
   nlohmann::ordered_json spec;
   if (cluster) {
     nlohmann::ordered_json c;
@@ -139,7 +142,7 @@ std::string exec_info_json(const std::string& api_version, const std::optional<E
     if (!cluster->ca_pem.empty()) c["certificate-authority-data"] = encode_base64(cluster->ca_pem);
     if (!cluster->proxy_url.empty()) c["proxy-url"] = cluster->proxy_url;
     if (cluster->disable_compression) c["disable-compression"] = true;
-    if (cluster->config) c["config"] = nlohmann::ordered_json::parse(cluster->config->dump());
+    if (cluster->config) c["config"] = nlohmann::ordered_json::parse(cluster->config->dump(-1, ' ', false, replace));
     spec["cluster"] = std::move(c);
   }
   spec["interactive"] = false;
@@ -147,7 +150,7 @@ std::string exec_info_json(const std::string& api_version, const std::optional<E
   cred["kind"] = "ExecCredential";
   cred["apiVersion"] = api_version;
   cred["spec"] = std::move(spec);
-  return cred.dump();
+  return cred.dump(-1, ' ', false, replace);
 }
 
 Result<ExecCredentialStatus> parse_exec_credential(const std::string& json_text, const std::string& api_version) {
