@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/Redact.h"
 #include "drivers/kube/KubeClient.h"
 #include "drivers/kube/KubeUndo.h"
 #include "slo/Verdict.h"
@@ -26,12 +27,12 @@ int exit_code(const Error& e) { return e.kind == ErrorKind::Usage ? kExitUsage :
 int cmd_down(const std::string& ns, const KubeConfigOptions& access, int timeout_s) {
   auto client = connect(access);
   if (!client) {
-    std::fprintf(stderr, "%s\n", client.error().describe().c_str());
+    std::fprintf(stderr, "%s\n", redact(client.error().describe()).c_str());
     return exit_code(client.error());
   }
   std::string report;
   if (auto err = tear_down_namespace(**client, ns, std::chrono::seconds(timeout_s), report)) {
-    std::fprintf(stderr, "down %s: %s\n", ns.c_str(), err->describe().c_str());
+    std::fprintf(stderr, "down %s: %s\n", ns.c_str(), redact(err->describe()).c_str());
     return kExitUnreachable;
   }
   std::printf("%s\n", report.c_str());
@@ -42,7 +43,7 @@ int cmd_recover(const std::string& dir, const KubeConfigOptions& access, int tim
   std::string path = (std::filesystem::path(dir) / "undo-journal.jsonl").string();
   auto pending = UndoJournal::read_pending(path);
   if (!pending) {
-    std::fprintf(stderr, "%s\n", pending.error().describe().c_str());
+    std::fprintf(stderr, "%s\n", redact(pending.error().describe()).c_str());
     return kExitUsage;
   }
   if (pending->empty()) {
@@ -60,7 +61,7 @@ int cmd_recover(const std::string& dir, const KubeConfigOptions& access, int tim
     if (!client) {
       auto c = connect(access);
       if (!c) {
-        std::fprintf(stderr, "%s\n", c.error().describe().c_str());
+        std::fprintf(stderr, "%s\n", redact(c.error().describe()).c_str());
         return exit_code(c.error());
       }
       client = std::move(*c);

@@ -12,12 +12,15 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "chaos/ChaosRouter.h"
+#include "common/Redact.h"
 #include "cli/KubeCommands.h"
+#include "cli/RedactingSink.h"
 #include "cli/SignalWatcher.h"
 #include "etl/LedgerCheck.h"
 #include "lua/LuaRecordGenerator.h"
 #include "lua/LuaState.h"
 #include "lua/LuaTransform.h"
+#include "metrics/DependencyFaults.h"
 #include "metrics/MetricsEndpoint.h"
 #include "plan/Plan.h"
 #include "report/EventLog.h"
@@ -26,6 +29,8 @@
 #include "report/RunReport.h"
 #include "report/SummaryFile.h"
 #include "scenario/ScenarioLoader.h"
+#include "scenario/ScenarioSecrets.h"
+#include "scenario/SecurityNotes.h"
 #include "slo/LuaAssertion.h"
 #include "slo/PrometheusExpectations.h"
 #include "slo/Verdict.h"
@@ -87,8 +92,19 @@ struct Options {
   }
 };
 
+// Every message the engine prints goes through redact(): errors quote
+// client libraries, which may quote a secret.
 void print_errors(const std::vector<Error>& errors) {
-  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.describe().c_str());
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", redact(e.describe()).c_str());
+}
+
+// The command line's secrets, registered before anything can print them.
+void register_option_secrets(const Options& opt) {
+  for (const auto& kv : opt.kafka_props) {
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) register_secret_properties({{kv.substr(0, eq), kv.substr(eq + 1)}});
+  }
+  for (const std::string* url : {&opt.redis, &opt.postgres, &opt.prometheus, &opt.kafka}) register_url_secrets(*url);
 }
 
 // Loads, applies --seed, picks the target and checks what it can do, and
@@ -126,6 +142,7 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
   }
   Prepared p;
   p.scenario = std::move(*loaded.scenario);
+  register_scenario_secrets(p.scenario);
   if (opt.seed) p.scenario.seed = *opt.seed;
   TargetOptions to;
   to.kind = opt.target;
@@ -230,7 +247,7 @@ int cmd_plan(const Options& opt) {
     return kExitUsage;
   }
   Plan plan = resolve_plan(p->scenario, p->target->name());
-  std::fputs(format_plan(plan).c_str(), stdout);
+  std::fputs(redact(format_plan(plan)).c_str(), stdout);
   // Against a cluster: what each Kubernetes step would hit now, read-only.
   if (auto* kube = dynamic_cast<KubernetesTarget*>(p->target.get())) {
     std::vector<ChaosAction> actions;
@@ -244,7 +261,7 @@ int cmd_plan(const Options& opt) {
         return lines.error().kind == ErrorKind::Usage ? kExitUsage : kExitUnreachable;
       }
       std::printf("on the cluster now (nothing changed):\n");
-      for (const auto& l : *lines) std::printf("  %s\n", l.c_str());
+      for (const auto& l : *lines) std::printf("  %s\n", redact(l).c_str());
     }
   }
   return 0;
@@ -262,6 +279,11 @@ void wait_for_signal(SignalWatcher& signals) {
   });
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return done; });
+  // Unlock first: the watcher runs the callback (which takes `mu`) under its
+  // own lock, which on_signal takes too; holding `mu` here would deadlock on
+  // a second signal (lock-order inversion, found by TSan). on_signal still
+  // waits for a running callback, so `mu` and `cv` outlive it.
+  lock.unlock();
   signals.on_signal(nullptr);
 }
 
@@ -285,7 +307,18 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     std::fprintf(stderr, "%s: cannot create the results directory: %s\n", dir.c_str(), ec.message().c_str());
     return kExitUsage;
   }
-  std::ofstream((dir / "plan.json").string()) << plan_to_json(plan).dump(2) << "\n";
+  // The first file, before anything runs: a directory that takes no files
+  // (read-only, full) is found now, not after the run.
+  if (Status st = write_text_file((dir / "plan.json").string(), redact_json(plan_to_json(plan)).dump(2) + "\n")) {
+    print_errors({*st});
+    fs::remove_all(dir, ec);
+    return kExitUsage;
+  }
+  // TLS verification turned off and Lua let out of its sandbox: said now and
+  // written into summary.json and summary.md.
+  auto cli_props = kafka_props(opt.kafka_props);  // valid: prepare() parsed them
+  SecurityNotes security = security_notes(scenario, cli_props ? *cli_props : std::map<std::string, std::string>{}, opt.postgres);
+  for (const auto& w : security.warnings) spdlog::warn("{}", w.message);
 
   MetricsStore metrics;
   // Live /metrics (--metrics-addr), up until cmd_run returns: a scrape after
@@ -313,6 +346,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   std::map<size_t, LuaOutcome> lua_outcomes;
   nlohmann::json etl_report;
   nlohmann::json cluster;
+  std::optional<DependencyFaults> faults;  // from the timeline's start
   auto finish = [&](const RunRecord& run) {
     // Prometheus expectations: each query once, at the run's end (wall clock).
     std::map<size_t, ExpectationResult> prometheus;
@@ -320,12 +354,21 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
       prometheus = check_prometheus_expectations(scenario, opt.prometheus.empty() ? scenario.prometheus_url : opt.prometheus,
                                                  static_cast<double>(run.start_wall_ms + run.end_us / 1000) / 1000.0);
     Verdict verdict = judge(plan, run, metrics, lua_outcomes, prometheus);
-    ReportInput in{plan, run, metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr, &dead_letters, etl_report, cluster};
-    print_errors(write_results(dir.string(), in));
-    std::string summary = format_console_summary(in, dir.string());
-    if (opt.quiet) std::fprintf(stdout, "%s  (exit %d)\nresults: %s\n", verdict.headline.c_str(), verdict.exit_code, dir.c_str());
+    ReportInput in{plan,        run,           metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr,
+                   &dead_letters, etl_report, cluster, faults ? faults->to_json() : nlohmann::json::array(), security.to_json()};
+    std::vector<Error> unwritten = write_results(dir.string(), in);
+    if (Status st = events.error()) unwritten.push_back(*st);
+    print_errors(unwritten);
+    std::string summary = redact(format_console_summary(in, dir.string()));
+    if (opt.quiet) std::fprintf(stdout, "%s  (exit %d)\nresults: %s\n", redact(verdict.headline).c_str(), verdict.exit_code, dir.c_str());
     else std::fputs(summary.c_str(), stdout);
     std::fflush(stdout);
+    // Nothing measured is lost (the verdict is on stdout), but CI must not
+    // take a run with missing results for a complete one.
+    if (!unwritten.empty() && (verdict.exit_code == kExitPass || verdict.exit_code == kExitFailed || verdict.exit_code == kExitInvalidRun)) {
+      std::fprintf(stderr, "results incomplete: %zu results file(s) could not be written (exit %d)\n", unwritten.size(), static_cast<int>(kExitResultsIncomplete));
+      return static_cast<int>(kExitResultsIncomplete);
+    }
     return verdict.exit_code;
   };
 
@@ -333,7 +376,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   if (!opt.quiet) std::fprintf(stderr, "%s: starting %s target\n", scenario.name.c_str(), target.name().c_str());
   // Set-up failures still leave a summary and an event saying why.
   auto setup_failed = [&](const Error& err) {
-    std::fprintf(stderr, "%s\n", err.describe().c_str());
+    print_errors({err});
     RunRecord run;
     run.error = err;
     run.start_wall_ms = clock->start_wall_ms();
@@ -344,9 +387,15 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   // An interrupt while the topology comes up stops its waits; the journal
   // then takes back whatever was already created.
   signals.on_signal([&target] { target.interrupt(); });
-  if (auto err = target.start(scenario)) {
+  Status started = target.start(scenario);
+  // Known once the target connected, and worth recording even if it then failed.
+  for (const auto& w : target.tls_warnings()) {
+    spdlog::warn("{}", w);
+    security.warn_tls(w);
+  }
+  if (started) {
     signals.on_signal(nullptr);
-    int rc = setup_failed(*err);
+    int rc = setup_failed(*started);
     return signals.received() ? kExitInterrupted : rc;
   }
   signals.on_signal(nullptr);
@@ -372,9 +421,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   }
   // The clock starts with the timeline, after the topology is up.
   clock.emplace();
-  ProducerContext ctx{target.kafka_bootstrap(), target.kafka_properties(), scenario.seed, &*clock, &metrics};
+  faults.emplace(*clock, &events);
+  ProducerContext ctx{target.kafka_bootstrap(), target.kafka_properties(), scenario.seed, &*clock, &metrics, &*faults};
   EtlContext etl_ctx{target.kafka_bootstrap(), target.kafka_properties(), stores.redis(), stores.postgres(), dir.filename().string(),
-                     scenario.seed, &*clock, &metrics};
+                     scenario.seed, &*clock, &metrics, &*faults};
   std::vector<std::unique_ptr<ProducerWorkload>> producers;
   std::vector<std::unique_ptr<EtlWorkload>> etls;
   std::map<std::string, EtlWorkload*> etl_by_name;
@@ -408,7 +458,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   std::vector<std::unique_ptr<Workload>> kube_loads;
   if (scenario.has_kube_workloads()) {
     auto* kube = dynamic_cast<KubernetesTarget*>(&target);  // prepare() refused other targets
-    KubeWorkloadContext kctx{kube->access(), kube->namespace_name(), kube->run_label(), scenario.seed, &*clock, &metrics, dir.string()};
+    KubeWorkloadContext kctx{kube->access(), kube->namespace_name(), kube->run_label(), scenario.seed, &*clock, &metrics, dir.string(), &*faults};
     std::map<std::string, const KubeObjectSource*> sources;
     for (const auto& c : scenario.kube_churns) {
       auto w = std::make_unique<KubeChurnWorkload>(c, kctx);
@@ -438,7 +488,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
                        w);
   for (Workload* w : start_order) {
     if (auto err = w->start()) {
-      std::fprintf(stderr, "%s\n", err->describe().c_str());
+      print_errors({*err});
       for (Workload* x : raw) x->stop(0);
       RunRecord run;
       run.error = *err;
@@ -688,6 +738,7 @@ int main(int argc, char** argv) {
 
 Exit codes: 0 all expectations passed; 1 an expectation failed; 2 invalid scenario or usage;
 3 target unreachable or could not be set up; 4 the load generator could not keep the declared rate;
+5 the run finished but a results file could not be written (the verdict is still printed);
 130 interrupted (partial results are written).
 compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input could not be read.)");
 
@@ -763,7 +814,8 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }
-  auto logger = spdlog::stderr_color_mt("kapture");
+  register_option_secrets(opt);
+  auto logger = std::make_shared<spdlog::logger>("kapture", std::make_shared<RedactingSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(opt.verbose ? spdlog::level::debug : opt.quiet ? spdlog::level::warn : spdlog::level::info);

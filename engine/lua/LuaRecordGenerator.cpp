@@ -9,6 +9,22 @@
 #include "lua/LuaScript.h"
 
 namespace kapture {
+namespace {
+
+// Where the generator function (kept at stack index 1) is defined: errors
+// about what it returned point there.
+SourceLocation defined_at(lua_State* L, const std::string& file) {
+  lua_Debug ar;
+  int line = 0;
+  if (lua_isfunction(L, 1)) {
+    lua_pushvalue(L, 1);
+    if (lua_getinfo(L, ">S", &ar)) line = ar.linedefined;  // pops the function
+  }
+  return SourceLocation{file, line > 0 ? line : 0, 0};
+}
+
+}  // namespace
+
 LuaRecordGenerator::LuaRecordGenerator(const ProducerWorkloadSpec& spec, LuaSandbox sandbox) : spec_(spec), lua_(sandbox) {}
 
 Result<std::unique_ptr<LuaRecordGenerator>> LuaRecordGenerator::create(const ProducerWorkloadSpec& spec, const GeneratorContext& ctx,
@@ -83,7 +99,7 @@ Status LuaRecordGenerator::convert(int record, int key_index, GeneratedRecord& o
   } else {
     return usage_error(spec_.generator->function + "() must return a record table or a string, not " +
                            std::string(lua_typename(L, lua_type(L, record))),
-                       SourceLocation{spec_.generator->display_path, 0, 0});
+                       defined_at(L, spec_.generator->display_path));
   }
   // A literal topic is the same for every record: set once, not per record.
   if (!spec_.topic.has_fields()) {

@@ -1,6 +1,13 @@
 #include "report/EventLog.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+
+#include "common/Redact.h"
 
 namespace kapture {
 
@@ -14,10 +21,19 @@ std::string iso8601_utc_ms(int64_t unix_ms) {
   return buf;
 }
 
-EventLog::EventLog(const std::string& path, const RunClock& clock) : clock_(clock) { file_ = std::fopen(path.c_str(), "w"); }
+EventLog::EventLog(const std::string& path, const RunClock& clock) : path_(path), clock_(clock) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) errno_ = errno;
+}
 
 EventLog::~EventLog() {
-  if (file_) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status EventLog::error() const {
+  std::lock_guard lock(mu_);
+  if (!errno_) return std::nullopt;
+  return runtime_error(path_ + ": cannot write: " + std::strerror(errno_) + " (" + std::to_string(lost_) + " events lost)");
 }
 
 void EventLog::write(const std::string& type, nlohmann::json fields) {
@@ -26,12 +42,30 @@ void EventLog::write(const std::string& type, nlohmann::json fields) {
   j["t"] = static_cast<double>(us) / 1e6;
   j["time"] = iso8601_utc_ms(clock_.wall_ms(us));
   j["type"] = type;
-  for (auto it = fields.begin(); it != fields.end(); ++it) j[it.key()] = it.value();
+  // Fields often carry a library's error text: no secret may reach the file.
+  nlohmann::json safe = redact_json(fields);
+  for (auto it = safe.begin(); it != safe.end(); ++it) j[it.key()] = it.value();
   std::lock_guard lock(mu_);
-  if (!file_) return;
+  if (fd_ < 0) {
+    ++lost_;
+    return;
+  }
+  // One write per line, unbuffered: what was written is on disk now. A line
+  // that does not fit is taken back whole, so the file stays valid JSONL.
   std::string line = j.dump() + "\n";
-  std::fwrite(line.data(), 1, line.size(), file_);
-  std::fflush(file_);
+  off_t before = ::lseek(fd_, 0, SEEK_CUR);
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (!errno_) errno_ = n < 0 ? errno : ENOSPC;
+      ++lost_;
+      if (done > 0 && before >= 0 && ::ftruncate(fd_, before) == 0) ::lseek(fd_, before, SEEK_SET);
+      return;
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace kapture

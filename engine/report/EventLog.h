@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/Error.h"
 #include "metrics/RunClock.h"
 
 namespace kapture {
@@ -18,13 +19,19 @@ class EventLog {
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
-  bool ok() const { return file_ != nullptr; }
+  bool ok() const { return fd_ >= 0; }
   void write(const std::string& type, nlohmann::json fields);
+  // Events that could not be written (disk full, I/O error): "PATH: cannot
+  // write: REASON (N events lost)"; none when every event reached the file.
+  Status error() const;
 
  private:
-  std::FILE* file_ = nullptr;
+  std::string path_;
+  int fd_ = -1;
+  int errno_ = 0;   // the first failure's
+  int64_t lost_ = 0;
   const RunClock& clock_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
 };
 
 std::string iso8601_utc_ms(int64_t unix_ms);

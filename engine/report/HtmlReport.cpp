@@ -202,6 +202,7 @@ tr.pass td.result { color: #2e9d4d; font-weight: bold; } tr.fail td.result, tr.n
 code { font: 13px ui-monospace, monospace; }
 .note { color: #5c6577; font-style: italic; }
 .error { color: #c8322c; }
+.warning { color: #9a5b00; }
 figure { margin: 12px 0 20px; }
 svg.chart { width: 100%; height: auto; display: block; }
 svg.chart text { font-size: 11px; fill: #3a4150; }
@@ -327,6 +328,9 @@ void header(std::ostringstream& o, const nlohmann::json& s) {
     << "</h1>\n<p class=\"headline\">" << esc(json_string(s, {"verdict", "headline"})) << " (exit " << number_text(s, {"verdict", "exit_code"})
     << ")</p>\n";
   if (std::string err = json_string(s, {"verdict", "error"}); !err.empty()) o << "<p class=\"error\">" << esc(err) << "</p>\n";
+  // TLS verification off, Lua out of its sandbox: next to the verdict.
+  if (const nlohmann::json* list = json_at(s, {"warnings"}); list && list->is_array())
+    for (const auto& w : *list) o << "<p class=\"warning\">warning: " << esc(json_string(w, {"message"})) << "</p>\n";
   o << "</header>\n<table class=\"facts\">\n";
   auto fact = [&](const char* k, const std::string& v) {
     if (!v.empty()) o << "<tr><th>" << k << "</th><td>" << esc(v) << "</td></tr>\n";

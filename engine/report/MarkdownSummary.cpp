@@ -124,6 +124,30 @@ void chaos(std::ostringstream& o, const nlohmann::json& s) {
   o << "\n";
 }
 
+void faults(std::ostringstream& o, const nlohmann::json& s) {
+  const nlohmann::json* list = json_at(s, {"faults"});
+  if (!list || !list->is_array() || list->empty()) return;
+  o << "## Dependency outages\n\nAs the engine's clients saw them (injected chaos included).\n\n";
+  for (const auto& f : *list) {
+    o << "- +" << fmt("%.1fs", json_number(f, {"from_s"}).value_or(0));
+    if (auto to = json_number(f, {"to_s"})) o << " to +" << fmt("%.1fs", *to);
+    else o << " to the end";
+    o << ": " << cell(json_string(f, {"dependency"})) << " " << code(json_string(f, {"endpoint"})) << " unreachable ("
+      << count(f, {"failures"}) << " failed call(s)): " << cell(json_string(f, {"error"})) << "\n";
+  }
+  o << "\n";
+}
+
+// Right under the verdict: what made the run less safe than by default
+// (TLS verification off, Lua let out of its sandbox).
+void warnings(std::ostringstream& o, const nlohmann::json& s) {
+  const nlohmann::json* list = json_at(s, {"warnings"});
+  if (!list || !list->is_array() || list->empty()) return;
+  o << "## Warnings\n\n";
+  for (const auto& w : *list) o << "- **" << cell(json_string(w, {"kind"})) << "**: " << cell(json_string(w, {"message"})) << "\n";
+  o << "\n";
+}
+
 }  // namespace
 
 std::string summary_markdown(const nlohmann::json& s) {
@@ -142,10 +166,12 @@ std::string summary_markdown(const nlohmann::json& s) {
   std::string error = json_string(s, {"verdict", "error"});
   if (!error.empty()) o << "| error | " << cell(error) << " |\n";
   o << "\n";
+  warnings(o, s);
   expectations(o, s);
   key_metrics(o, s);
   phases(o, s);
   chaos(o, s);
+  faults(o, s);
   return o.str();
 }
 

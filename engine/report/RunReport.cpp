@@ -1,9 +1,14 @@
 #include "report/RunReport.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "common/Redact.h"
 #include "metrics/LoadMetricNames.h"
 #include "metrics/MetricCatalog.h"
 #include "report/EventLog.h"
@@ -69,6 +74,10 @@ nlohmann::json build_summary(const ReportInput& in) {
   j["verdict"] = {{"exit_code", in.verdict.exit_code}, {"headline", in.verdict.headline},
                   {"passed", in.verdict.exit_code == kExitPass}, {"interrupted", in.run.interrupted}};
   if (in.run.error) j["verdict"]["error"] = in.run.error->describe();
+  // What weakened the run's security (scenario/SecurityNotes.h); always
+  // present, empty when nothing did.
+  j["warnings"] = in.security.contains("warnings") ? in.security.at("warnings") : nlohmann::json::array();
+  j["lua_opt_ins"] = in.security.contains("lua_opt_ins") ? in.security.at("lua_opt_ins") : nlohmann::json::array();
   auto windows = phase_windows(in.run);
   j["phases"] = nlohmann::json::array();
   for (const auto& p : in.run.phases) {
@@ -122,6 +131,7 @@ nlohmann::json build_summary(const ReportInput& in) {
   }
   if (!in.etl.is_null()) j["etl"] = in.etl;
   if (!in.cluster.is_null()) j["cluster"] = in.cluster;
+  j["faults"] = in.faults.is_array() ? in.faults : nlohmann::json::array();
   if (in.dead_letters && !in.dead_letters->empty()) {
     for (const auto& d : *in.dead_letters)
       j["dead_letters"].push_back({{"topic", d.topic}, {"partition", d.partition}, {"offset", d.offset}, {"reason", d.reason}});
@@ -150,18 +160,32 @@ nlohmann::json build_summary(const ReportInput& in) {
   return j;
 }
 
+// Written to PATH.tmp, synced and renamed over PATH: a full disk or a crash
+// leaves the previous file or none, never a truncated one.
 Status write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  if (!out) return runtime_error("cannot write " + path);
-  out << text;
-  out.close();
-  if (!out) return runtime_error("cannot write " + path);
+  std::string tmp = path + ".tmp";
+  auto failed = [&](int err) {
+    std::remove(tmp.c_str());
+    return runtime_error(path + ": cannot write: " + std::strerror(err));
+  };
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) return failed(errno);
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  int err = errno;
+  if (std::fclose(f) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) return failed(err);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return failed(errno);
   return std::nullopt;
 }
 
 std::vector<Error> write_results(const std::string& dir, const ReportInput& in) {
   std::vector<Error> errors;
-  nlohmann::json summary = build_summary(in);
+  // Every results file derives from this one or from events.jsonl (redacted
+  // as it is written): no secret can reach them.
+  nlohmann::json summary = redact_json(build_summary(in));
   auto keep = [&](Status st) {
     if (st) errors.push_back(*st);
   };
@@ -175,8 +199,7 @@ std::vector<Error> write_results(const std::string& dir, const ReportInput& in) 
 }
 
 Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
-  std::ofstream out(path);
-  if (!out) return runtime_error("cannot write " + path);
+  std::ostringstream out;
   out << "second,phase,intended,sent,acked,failed,queue_full,in_flight,latency_p50_ms,latency_p99_ms,latency_max_ms,"
          "send_latency_p50_ms,send_latency_p99_ms,chaos_injected,chaos_undone,etl_consumed,etl_written,etl_lag,etl_latency_p99_ms,"
          "etl_sink_errors,kafka_brokers,kafka_under_replicated,kafka_offline_partitions,"
@@ -236,9 +259,7 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
     if (auto rss = sample.gauges.find("engine.rss_bytes"); rss != sample.gauges.end()) out << static_cast<long long>(rss->second);
     out << '\n';
   }
-  out.close();
-  if (!out) return runtime_error("cannot write " + path);
-  return std::nullopt;
+  return write_text_file(path, out.str());
 }
 
 std::string format_console_summary(const ReportInput& in, const std::string& results_dir) {

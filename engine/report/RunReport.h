@@ -26,6 +26,8 @@ struct ReportInput {
   const std::vector<DeadLetter>* dead_letters = nullptr;
   nlohmann::json etl;  // per etl workload: final lag by partition
   nlohmann::json cluster;  // the cluster the run started on (ClusterObserver::describe)
+  nlohmann::json faults;   // outages of Kafka, Redis, PostgreSQL, the API server (DependencyFaults::to_json)
+  nlohmann::json security;  // SecurityNotes::to_json(): warnings and Lua opt-ins
 };
 
 // summary.json's top-level schema_version: bump it (and the schema) when a

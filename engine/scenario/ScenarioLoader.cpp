@@ -596,6 +596,9 @@ class Loader {
       if (w["ledger"]) p.ledger = boolean(w["ledger"], "ledger").value_or(false);
       if (w["generator"] && w["payload"]) error(w["payload"], "a workload has either a generator or a payload, not both");
       if (!w["generator"] && !w["payload"]) error(it->first, "workload '" + p.name + "' needs a generator (Lua) or a payload");
+      // The ledger finds each record again by the id its generator gave it;
+      // a fixed payload has none, and every record would look lost.
+      if (p.ledger && w["payload"]) error(w["ledger"], "a ledger needs a generator: a fixed payload carries no record id to find again");
       if (w["generator"]) p.generator = *lua_function(w["generator"], "generator", "generate");
       if (w["payload"]) {
         const YAML::Node pl = w["payload"];

@@ -46,6 +46,7 @@ enum ExitCode {
   kExitUsage = 2,
   kExitUnreachable = 3,
   kExitInvalidRun = 4,
+  kExitResultsIncomplete = 5,  // a results file could not be written (the verdict is still printed)
   kExitInterrupted = 130,
 };
 

@@ -42,6 +42,12 @@ std::vector<ChaosVerb> KubernetesTarget::chaos_verbs() const {
           ChaosVerb::ScaleDeployment};
 }
 
+std::vector<std::string> KubernetesTarget::tls_warnings() const {
+  if (!client_ || !access_.endpoint.insecure) return {};
+  return {"kubernetes: TLS verification of the API server " + access_.endpoint.server + " is off (insecure-skip-tls-verify in context '" +
+          access_.endpoint.context + "')"};
+}
+
 void KubernetesTarget::event(const std::string& type, nlohmann::json fields) {
   if (events_) events_->write(type, std::move(fields));
 }

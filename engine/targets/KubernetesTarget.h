@@ -39,6 +39,7 @@ class KubernetesTarget : public Target {
   ~KubernetesTarget() override;
   std::string name() const override { return "kubernetes"; }
   std::vector<ChaosVerb> chaos_verbs() const override;
+  std::vector<std::string> tls_warnings() const override;
   void attach_run(UndoJournal& undo, EventLog& events) override {
     undo_ = &undo;
     events_ = &events;

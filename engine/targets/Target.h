@@ -32,6 +32,9 @@ class Target : public ChaosInjector {
   virtual std::string kafka_bootstrap() const = 0;
   // Client properties every Kafka client of the run needs (security etc.).
   virtual std::map<std::string, std::string> kafka_properties() const = 0;
+  // Where the target's own settings turned TLS verification off (known once
+  // start() connected), for the results' warnings.
+  virtual std::vector<std::string> tls_warnings() const { return {}; }
   // Applies the action; the caller registers the returned undo before doing
   // anything else. The target performs the change itself before returning:
   // if the change half-happened, the undo still puts it back.

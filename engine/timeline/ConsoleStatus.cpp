@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/Redact.h"
 #include "metrics/LoadMetricNames.h"
 
 namespace kapture {
@@ -13,7 +14,8 @@ ConsoleStatus::ConsoleStatus(bool quiet) : quiet_(quiet), tty_(isatty(fileno(std
 
 void ConsoleStatus::say(const std::string& line) {
   if (quiet_) return;
-  std::fprintf(stderr, "%s%s\n", shown_ ? "\r\033[K" : "", line.c_str());
+  // Chaos and error lines can quote a client library's message.
+  std::fprintf(stderr, "%s%s\n", shown_ ? "\r\033[K" : "", redact(line).c_str());
   shown_ = false;
 }
 

@@ -120,6 +120,9 @@ void TimelineExecutor::benchmark_load(const BenchmarkSpec& spec, int k, int64_t 
 }
 
 void TimelineExecutor::sample_process(int64_t second) {
+  // Gauges of one second add up over recorders: a second is sampled once.
+  if (second <= last_sampled_second_) return;
+  last_sampled_second_ = second;
   auto s = process_.sample(clock_.now_us());
   if (!s) return;
   SecondSample sample;
@@ -136,6 +139,7 @@ RunRecord TimelineExecutor::run() {
   // The timeline starts on the next whole second after set-up (consumers
   // joining their group), so per-second metrics split cleanly at phases.
   int64_t phase_start = (clock_.now_us() + 999999) / 1000000 * 1000000;
+  process_.sample(clock_.now_us());  // the CPU baseline, so second 0 has a sample too
   bool stop = !wait_until(phase_start);
   if (stop) record.interrupted = true;
   timeline_start = phase_start;
@@ -296,6 +300,9 @@ RunRecord TimelineExecutor::run() {
       // A benchmark's last step is measured on the tick after it ends.
       if (now >= phase_end && !(bench && !bench_done)) {
         if (!phase.until.empty() && ended_by != "condition") ended_by = "timeout";
+        // The phase's last second would be sampled at the next tick, which
+        // belongs to the next phase (or to no phase, after the last one).
+        sample_process(phase_end / 1000000 - 1);
         break;
       }
     }

@@ -64,6 +64,7 @@ class TimelineExecutor {
   std::vector<bool> violated_;  // by expectation index: reported once
   int failing_ = 0;
   ProcessUsage process_;
+  int64_t last_sampled_second_ = -1;
   ConsoleStatus console_;
 
   std::mutex mu_;

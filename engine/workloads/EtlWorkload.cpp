@@ -479,6 +479,7 @@ void EtlWorkload::run(Consumer& c) {
         if (!connected[i]) {
           if (auto err = sinks[i]->connect()) {
             spdlog::debug("etl {}: {}", spec_.name, err->message);
+            if (ctx_.faults) ctx_.faults->failed(sinks[i]->name(), sinks[i]->endpoint(), err->message);
           } else {
             connected[i] = true;
           }
@@ -491,6 +492,7 @@ void EtlWorkload::run(Consumer& c) {
             (sinks[i] == c.redis.get() ? rec.redis_write : rec.postgres_write).record(took);
             (sinks[i] == c.redis.get() ? rec.redis_written : rec.postgres_written) += r->written;
             redelivered = std::max(redelivered, r->redelivered);
+            if (ctx_.faults) ctx_.faults->ok(sinks[i]->name(), sinks[i]->endpoint());
             break;
           }
           rec.sink_errors++;
@@ -514,6 +516,7 @@ void EtlWorkload::run(Consumer& c) {
           }
           connected[i] = false;
           spdlog::warn("etl {}: {} write failed, retrying: {}", spec_.name, sinks[i]->name(), r.error().message);
+          if (ctx_.faults) ctx_.faults->failed(sinks[i]->name(), sinks[i]->endpoint(), r.error().message);
         }
         // A stopping run waits for the sinks at most its drain time.
         if (stopping_ && stop_seen_us < 0) stop_seen_us = clock.now_us();

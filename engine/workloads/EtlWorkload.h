@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metrics/DependencyFaults.h"
 #include "metrics/MetricsStore.h"
 #include "metrics/RunClock.h"
 #include "chaos/ChaosAction.h"
@@ -27,6 +28,7 @@ struct EtlContext {
   uint64_t seed = 0;
   const RunClock* clock = nullptr;
   MetricsStore* metrics = nullptr;
+  DependencyFaults* faults = nullptr;  // sink outages mid-run; may be null
 };
 
 struct DeadLetter {

@@ -67,7 +67,7 @@ Status KubeChurnWorkload::start() {
 
   std::optional<KubeResourceType> type;
   for (const auto& access : servers) {
-    auto c = KubeClient::create(access);
+    auto c = KubeClient::create(access, kube_client_options(ctx_));
     if (!c) return usage_error(what + ": " + c.error().message, spec_.where);
     if (!type) {
       auto t = kube_resolve_resource(**c, what, spec_.object.resource);
@@ -88,7 +88,7 @@ Status KubeChurnWorkload::start() {
     w->index = i;
     w->next_client = static_cast<size_t>(i) % servers.size();
     for (const auto& access : servers) {
-      auto c = KubeClient::create(access);
+      auto c = KubeClient::create(access, kube_client_options(ctx_));
       if (!c) return usage_error(what + ": " + c.error().message, spec_.where);
       metrics_->add_client(c->get());
       w->clients.push_back(std::move(*c));

@@ -27,7 +27,7 @@ Status KubeLifecycleWorkload::start() {
   if (factory_) return std::nullopt;
   const std::string what = "kube-lifecycle workload '" + spec_.name + "'";
   const std::string ns = spec_.object.namespace_.empty() ? ctx_.namespace_ : spec_.object.namespace_;
-  auto probe = KubeClient::create(ctx_.access);
+  auto probe = KubeClient::create(ctx_.access, kube_client_options(ctx_));
   if (!probe) return usage_error(what + ": " + probe.error().message, spec_.where);
   auto type = kube_resolve_resource(**probe, what, spec_.object.resource);
   if (!type) return type.error();
@@ -45,7 +45,7 @@ Status KubeLifecycleWorkload::start() {
   for (int i = 0; i < spec_.threads; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
-    auto c = KubeClient::create(ctx_.access);
+    auto c = KubeClient::create(ctx_.access, kube_client_options(ctx_));
     if (!c) return usage_error(what + ": " + c.error().message, spec_.where);
     w->client = std::move(*c);
     metrics_->add_client(w->client.get());

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/Redact.h"
+
 namespace kapture {
 
 Result<std::unique_ptr<KubeOpsCsv>> KubeOpsCsv::open(const std::string& path) {
@@ -43,7 +45,8 @@ std::string KubeOpsCsv::line(int64_t start_us, int64_t end_us, std::string_view 
   out += ',';
   out += std::to_string(status);
   out += ',';
-  out += field(error);
+  // API errors are rare and may quote a client library: redacted (not free).
+  out += error.empty() ? std::string() : field(redact(error));
   out += '\n';
   return out;
 }

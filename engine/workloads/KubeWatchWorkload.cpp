@@ -95,7 +95,7 @@ Status KubeWatchWorkload::start() {
   namespace_ = spec_.namespace_.empty() ? ctx_.namespace_ : spec_.namespace_;
   selector_ = spec_.selector.empty() ? std::string(kKubeRunLabel) + "=" + kube_label_value(ctx_.run_label) : spec_.selector;
   {
-    auto probe = KubeClient::create(ctx_.access);
+    auto probe = KubeClient::create(ctx_.access, kube_client_options(ctx_));
     if (!probe) return usage_error(what + ": " + probe.error().message, spec_.where);
     auto t = kube_resolve_resource(**probe, what, spec_.resource);
     if (!t) return t.error();
@@ -113,7 +113,7 @@ Status KubeWatchWorkload::start() {
     auto o = std::make_unique<Observer>();
     o->index = i;
     o->rng.seed(ctx_.seed + static_cast<uint64_t>(i));
-    auto c = KubeClient::create(ctx_.access);
+    auto c = KubeClient::create(ctx_.access, kube_client_options(ctx_));
     if (!c) return usage_error(what + ": " + c.error().message, spec_.where);
     o->client = std::move(*c);
     metrics_->add_client(o->client.get());

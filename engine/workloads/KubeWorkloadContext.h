@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "drivers/kube/KubeClient.h"
 #include "drivers/kube/KubeConfig.h"
+#include "metrics/DependencyFaults.h"
 #include "metrics/MetricsStore.h"
 #include "metrics/RunClock.h"
 
@@ -20,7 +22,15 @@ struct KubeWorkloadContext {
   const RunClock* clock = nullptr;
   MetricsStore* metrics = nullptr;
   std::string results_dir;    // kube-ops-NAME.csv goes here
+  DependencyFaults* faults = nullptr;  // API server outages mid-run; may be null
 };
+
+// The options of every API client a workload makes: its outages are the run's.
+inline KubeClientOptions kube_client_options(const KubeWorkloadContext& ctx) {
+  KubeClientOptions o;
+  o.faults = ctx.faults;
+  return o;
+}
 
 // A workload that creates objects, for a kube-watch that `observes` it: the
 // name of every object whose create the API server accepted.

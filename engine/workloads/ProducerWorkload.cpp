@@ -45,7 +45,7 @@ Status ProducerWorkload::start() {
     w->index = i;
     w->recorder = std::make_unique<ProducerRecorder>(*ctx_.metrics);
     auto driver = KafkaProducerDriver::create(ctx_.bootstrap, ctx_.kafka_properties, spec_, *ctx_.clock, *w->recorder,
-                                              spec_.ledger ? &w->ledger : nullptr);
+                                              spec_.ledger ? &w->ledger : nullptr, ctx_.faults);
     if (!driver) return driver.error();
     w->driver = std::move(*driver);
     if (spec_.generator) {

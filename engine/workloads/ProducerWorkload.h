@@ -10,6 +10,7 @@
 
 #include "chaos/ChaosAction.h"
 #include "etl/Ledger.h"
+#include "metrics/DependencyFaults.h"
 #include "metrics/MetricsStore.h"
 #include "metrics/RunClock.h"
 #include "workloads/Workload.h"
@@ -22,6 +23,7 @@ struct ProducerContext {
   uint64_t seed = 0;
   const RunClock* clock = nullptr;
   MetricsStore* metrics = nullptr;
+  DependencyFaults* faults = nullptr;  // broker outages as the producers see them; may be null
 };
 
 class ProducerWorkload : public Workload {

@@ -13,7 +13,9 @@
 #     retried;
 #   - a churn of a custom resource over two client pools, with the per-operation CSV;
 #   - scenarios/k8s-api-kafka.yaml: the Kafka pipeline (real brokers on
-#     loopback) and API churn in one run and one report.
+#     loopback) and API churn in one run and one report;
+#   - kube-apiserver restarted under churn: the run goes on and records the
+#     outage in summary.json's faults.
 set -uo pipefail
 ENGINE=$1
 SRC=$2
@@ -249,5 +251,53 @@ check "both planes: the ledger checked every transaction against PostgreSQL" \
 check "both planes: API churn measured in the same report" \
   test "$(metric "$r5/summary.json" "m['counters'].get('kube.created', 0) > 300 and m['histograms']['kube.watch_latency']['count'] > 0")" = True
 check "both planes: the partition leader's pod was killed" grep -q '"verb":"pod-kill"' "$r5/events.jsonl"
+
+# ---- 7. the API server restarted under churn (a fault from outside the engine) ----
+# The test stops kube-apiserver and starts it again with the same command
+# line while a churn runs: requests fail and are retried, the run goes on,
+# and summary.json's `faults` records the outage from its start to its end.
+# The small churn of section 3, longer (the API server needs 10-20 s to come
+# back on a busy machine), with its per-operation CSV; errors are expected.
+"$ENGINE" run "$work/small.yaml" --target kubernetes --kubeconfig "$kubeconfig" -n api-it --results "$work/r7" \
+  --set timeline.p.duration=45s --set 'timeline.p.load.churn={rate: 10/s}' --set workloads.churn.csv=true \
+  --set 'expect.0=count(kube.created) > 0' >"$work/r7.out" 2>"$work/r7.err" &
+epid=$!
+pids+=("$epid")
+ev7=$(wait_for_file "$work/r7/*/events.jsonl" "$epid" 120)
+restarted=false
+for _ in $(seq 600); do grep -q '"type":"phase_start"' "$ev7" 2>/dev/null && break; kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
+if grep -q '"type":"phase_start"' "$ev7" 2>/dev/null; then
+  apid=$(cat "$kdir/pids/kube-apiserver.pid")
+  mapfile -d '' apicmd <"/proc/$apid/cmdline"
+  sleep 4   # some churn before the fault (not a readiness wait)
+  kill -TERM "$apid"
+  for _ in $(seq 300); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
+  setsid "${apicmd[@]}" >>"$kdir/logs/kube-apiserver.log" 2>&1 </dev/null &
+  echo $! >"$kdir/pids/kube-apiserver.pid"
+  for _ in $(seq 600); do k get --raw /readyz >/dev/null 2>&1 && { restarted=true; break; }; sleep 0.2; done
+fi
+check "API server restart: the API server came back" $restarted
+wait "$epid"; rc=$?
+cat "$work/r7.out"
+check "API server restart: the run goes on and passes (exit 0)" test "$rc" = 0
+[ "$rc" = 0 ] || tail -20 "$work/r7.err"
+r7=$(run_dir "$work/r7")
+check "API server restart: the results match the schema" /usr/bin/python3 "$SRC/tests/schema/validate_results.py" "$r7"
+check "API server restart: faults has the API server's outage, ended" \
+  test "$(json "$r7/summary.json" "any(f['dependency'] == 'kubernetes' and f['endpoint'] == '$server' and f['to_s'] is not None and f['failures'] > 0 for f in j['faults'])")" = True
+json "$r7/summary.json" "j['faults']"
+# Creates the API server accepted after the outage ended (kube-ops-churn.csv:
+# wall-clock µs; faults: seconds from the run's start).
+after=$(/usr/bin/python3 -c '
+import csv, datetime, json, sys
+j = json.load(open(sys.argv[1]))
+start = datetime.datetime.fromisoformat(j["started"].replace("Z", "+00:00")).timestamp()
+end = max(f["to_s"] for f in j["faults"] if f["dependency"] == "kubernetes" and f["to_s"] is not None)
+print(sum(1 for r in csv.DictReader(open(sys.argv[2])) if r["verb"] == "create" and r["status"] == "201" and int(r["start_us"]) / 1e6 > start + end))
+' "$r7/summary.json" "$r7/kube-ops-churn.csv" 2>/dev/null)
+echo "creates after the outage: ${after:-?}"
+check "API server restart: creates went on after it" test "${after:-0}" -gt 0
+check "API server restart: every object was deleted in the end" \
+  test "$(k get configmaps -n api-it -l kapture.io/workload=churn --no-headers 2>/dev/null | wc -l)" = 0
 
 finish

@@ -268,7 +268,7 @@ TEST_CASE("lua: a syntax error names the file and line") {
 TEST_CASE("lua: a script returning a number gets a clear error") {
   Status st = probe("returns_number.lua");
   REQUIRE(st.has_value());
-  CHECK(st->describe() == "fixtures/returns_number.lua: generate() must return a record table or a string, not number");
+  CHECK(st->describe() == "fixtures/returns_number.lua:2: generate() must return a record table or a string, not number");
 }
 
 TEST_CASE("lua: precompiled bytecode is refused") {

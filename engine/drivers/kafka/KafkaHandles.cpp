@@ -2,13 +2,15 @@
 
 #include <algorithm>
 
+#include "common/Redact.h"
+
 namespace kapture {
 
 Status set_kafka_properties(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {
   char err[512];
   for (const auto& [k, v] : props) {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-      return usage_error("Kafka property " + k + "=" + v + ": " + err);
+      return usage_error("Kafka property " + k + "=" + (is_secret_name(k) ? std::string(kRedacted) : v) + ": " + redact(err));
   }
   return std::nullopt;
 }

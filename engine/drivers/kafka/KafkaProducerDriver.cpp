@@ -27,6 +27,17 @@ void KafkaProducerDriver::on_error(rd_kafka_t*, int err, const char* reason, voi
   auto* d = static_cast<KafkaProducerDriver*>(opaque);
   d->recorder_.client_errors++;
   if (err == RD_KAFKA_RESP_ERR__FATAL) d->fatal_ = true;  // handled after the poll returns
+  if (!d->faults_) return;
+  // A broker that cannot be reached: librdkafka names it first in the
+  // reason ("127.0.0.1:9093/2: Connect to ... failed"), as the statistics do.
+  std::string_view why(reason ? reason : "");
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    d->faults_->failed("kafka", "all brokers", std::string(why));
+  } else if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE || err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    size_t colon = why.find(": ");
+    if (colon != std::string_view::npos && why.substr(0, colon).find('/') != std::string_view::npos)
+      d->faults_->failed("kafka", std::string(why.substr(0, colon)), std::string(why));
+  }
 }
 
 // Retries are only visible in librdkafka's statistics: the sum of txretries
@@ -36,7 +47,20 @@ int KafkaProducerDriver::on_stats(rd_kafka_t*, char* json, size_t len, void* opa
   auto j = nlohmann::json::parse(json, json + len, nullptr, false);
   if (j.is_discarded() || !j.contains("brokers")) return 0;
   int64_t total = 0;
-  for (const auto& [name, b] : j["brokers"].items()) total += b.value("txretries", int64_t{0});
+  bool any_up = false;
+  for (const auto& [name, b] : j["brokers"].items()) {
+    total += b.value("txretries", int64_t{0});
+    if (!d->faults_ || b.value("nodeid", -1) < 0) continue;  // bootstrap entries are not brokers yet
+    // A broker the producer was connected to and is no longer: a paused
+    // broker sends no error, its requests just time out.
+    const bool up = b.value("state", "") == "UP";
+    any_up = any_up || up;
+    auto was = d->broker_up_.find(name);
+    if (up) d->faults_->ok("kafka", name);
+    else if (was != d->broker_up_.end() && was->second) d->faults_->failed("kafka", name, "connection state " + b.value("state", std::string("?")));
+    d->broker_up_[name] = up;
+  }
+  if (any_up) d->faults_->ok("kafka", "all brokers");
   if (total > d->retries_seen_) d->recorder_.retries += total - d->retries_seen_;
   d->retries_seen_ = std::max(d->retries_seen_, total);
   return 0;  // librdkafka frees the JSON
@@ -45,8 +69,9 @@ int KafkaProducerDriver::on_stats(rd_kafka_t*, char* json, size_t len, void* opa
 Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const std::string& bootstrap,
                                                                          const std::map<std::string, std::string>& cluster_props,
                                                                          const ProducerWorkloadSpec& spec, const RunClock& clock,
-                                                                         ProducerRecorder& recorder, AckLedger* ledger) {
-  std::unique_ptr<KafkaProducerDriver> d(new KafkaProducerDriver(clock, recorder, ledger));
+                                                                         ProducerRecorder& recorder, AckLedger* ledger,
+                                                                         DependencyFaults* faults) {
+  std::unique_ptr<KafkaProducerDriver> d(new KafkaProducerDriver(clock, recorder, ledger, faults));
   std::map<std::string, std::string> props = cluster_props;
   props["bootstrap.servers"] = bootstrap;
   props["acks"] = spec.acks;

@@ -10,6 +10,7 @@
 
 #include "drivers/kafka/KafkaHandles.h"
 #include "etl/Ledger.h"
+#include "metrics/DependencyFaults.h"
 #include "metrics/RunClock.h"
 #include "workloads/ProducerRecorder.h"
 #include "scenario/Scenario.h"
@@ -23,7 +24,8 @@ class KafkaProducerDriver {
   static Result<std::unique_ptr<KafkaProducerDriver>> create(const std::string& bootstrap,
                                                              const std::map<std::string, std::string>& cluster_props,
                                                              const ProducerWorkloadSpec& spec, const RunClock& clock,
-                                                             ProducerRecorder& recorder, AckLedger* ledger = nullptr);
+                                                             ProducerRecorder& recorder, AckLedger* ledger = nullptr,
+                                                             DependencyFaults* faults = nullptr);
   ~KafkaProducerDriver();
 
   // `seq` is the record's sequence number, for the ledger; `now_us` is the
@@ -39,8 +41,8 @@ class KafkaProducerDriver {
   std::string last_error() const { return last_error_; }
 
  private:
-  KafkaProducerDriver(const RunClock& clock, ProducerRecorder& recorder, AckLedger* ledger)
-      : clock_(clock), recorder_(recorder), ledger_(ledger) {}
+  KafkaProducerDriver(const RunClock& clock, ProducerRecorder& recorder, AckLedger* ledger, DependencyFaults* faults)
+      : clock_(clock), recorder_(recorder), ledger_(ledger), faults_(faults) {}
   Status open();  // a handle from props_
   void recover_from_fatal();
   void drop_in_flight();
@@ -59,6 +61,8 @@ class KafkaProducerDriver {
   const RunClock& clock_;
   ProducerRecorder& recorder_;
   AckLedger* ledger_;
+  DependencyFaults* faults_;
+  std::map<std::string, bool> broker_up_;  // by broker name, from the statistics: was it UP last time
   KafkaHandle rk_;
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;

@@ -286,6 +286,12 @@ struct KubeClient::Impl {
       answer.status = 0;
     }
     answer.outcome.http_status = answer.status;
+    // A TLS failure is a misconfiguration, not an outage; a stop is ours.
+    if (options.faults && !answer.aborted) {
+      if (answer.status > 0) options.faults->ok("kubernetes", access.endpoint.server);
+      else if (answer.outcome.transport != KubeAttemptOutcome::Transport::Tls)
+        options.faults->failed("kubernetes", access.endpoint.server, answer.transport_error);
+    }
     give(std::move(pooled));
     return answer;
   }

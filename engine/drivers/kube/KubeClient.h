@@ -27,6 +27,7 @@
 
 #include "common/Error.h"
 #include "drivers/kube/KubeConfig.h"
+#include "metrics/DependencyFaults.h"
 
 namespace kapture {
 
@@ -86,6 +87,9 @@ struct KubeClientOptions {
   KubeRetryPolicy retry;
   std::chrono::milliseconds request_timeout{30000};  // non-watch requests
   std::string user_agent = "kapture-engine";
+  // Every attempt that gets no answer opens an outage of the API server
+  // here, every answer closes it (retries included); may be null.
+  DependencyFaults* faults = nullptr;
 };
 
 // What a watch hands its callback. type: ADDED, MODIFIED, DELETED,

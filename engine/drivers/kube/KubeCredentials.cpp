@@ -8,6 +8,7 @@
 #include <functional>
 #include <sstream>
 
+#include "common/Redact.h"
 #include "drivers/kube/Base64.h"
 
 namespace kapture {
@@ -20,6 +21,15 @@ std::string trim(std::string s) {
   if (b == std::string::npos) return "";
   auto e = s.find_last_not_of(space);
   return s.substr(b, e - b + 1);
+}
+
+// A credential's secrets, registered for redaction (common/Redact.h) so
+// that no message or results file can carry them.
+void register_credential(const Credential& c) {
+  register_secret(c.bearer_token);
+  register_secret(c.basic_password);
+  register_secret(c.client_key_pem);
+  if (std::string auth = c.authorization(); auth.rfind("Basic ", 0) == 0) register_secret(auth.substr(6));
 }
 
 bool static_auth_set(const CredentialSpec& s) {
@@ -69,6 +79,12 @@ KubeCredentials::KubeCredentials(CredentialSpec spec, WallClock now, int exec_ti
   token_file_.path = spec_.token_file;
   cert_file_.path = spec_.client_cert_file;
   key_file_.path = spec_.client_key_file;
+  register_secret(spec_.token);
+  register_secret(spec_.password);
+  register_secret(spec_.client_key_pem);
+  if (spec_.exec)
+    for (const auto& e : spec_.exec->env)
+      if (is_secret_name(e.name)) register_secret(e.value);
   // client-go does not run the plugin when the user also has a token, basic
   // credentials or a client certificate (exec.UpdateTransportConfig).
   if (spec_.exec && !static_auth_set(spec_))
@@ -100,6 +116,7 @@ Result<Credential> KubeCredentials::current() {
     if (plugin_->runs() != plugin_runs_seen_) {
       plugin_runs_seen_ = plugin_->runs();
       ++generation_;
+      register_credential(c);
     }
     c.generation = generation_;
     return c;
@@ -141,6 +158,7 @@ Result<Credential> KubeCredentials::current() {
   if (generation_ == 0 || fingerprint != last_fingerprint_) {
     last_fingerprint_ = fingerprint;
     ++generation_;
+    register_credential(c);
   }
   c.generation = generation_;
   return c;
