@@ -4,6 +4,8 @@
 #include <bit>
 #include <cmath>
 
+#include "metrics/Varint.h"
+
 namespace kapture {
 
 size_t Histogram::bucket_of(int64_t value) {
@@ -94,6 +96,45 @@ SparseHistogram Histogram::compact() const {
     if (counts_[i]) s.buckets_.emplace_back(static_cast<uint32_t>(i), counts_[i]);
   }
   return s;
+}
+
+void SparseHistogram::encode(std::string& out) const {
+  put_varint(out, count_);
+  put_varint(out, zigzag(min_));
+  put_varint(out, zigzag(max_));
+  // The sum is 128 bits: two halves.
+  put_varint(out, static_cast<uint64_t>(static_cast<unsigned __int128>(sum_)));
+  put_varint(out, static_cast<uint64_t>(static_cast<unsigned __int128>(sum_) >> 64));
+  put_varint(out, buckets_.size());
+  uint32_t previous = 0;
+  for (auto [bucket, n] : buckets_) {
+    put_varint(out, bucket - previous);  // buckets are in increasing order
+    put_varint(out, n);
+    previous = bucket;
+  }
+}
+
+bool SparseHistogram::decode(std::string_view& in, SparseHistogram& out) {
+  uint64_t count, min, max, sum_low, sum_high, n;
+  if (!get_varint(in, count) || !get_varint(in, min) || !get_varint(in, max) || !get_varint(in, sum_low) ||
+      !get_varint(in, sum_high) || !get_varint(in, n) || n > Histogram::kBucketCount)
+    return false;
+  SparseHistogram h;
+  h.count_ = count;
+  h.min_ = unzigzag(min);
+  h.max_ = unzigzag(max);
+  h.sum_ = static_cast<__int128>((static_cast<unsigned __int128>(sum_high) << 64) | sum_low);
+  h.buckets_.reserve(n);
+  uint64_t bucket = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t gap, c;
+    if (!get_varint(in, gap) || !get_varint(in, c)) return false;
+    bucket += gap;
+    if (bucket >= Histogram::kBucketCount) return false;
+    h.buckets_.emplace_back(static_cast<uint32_t>(bucket), c);
+  }
+  out = std::move(h);
+  return true;
 }
 
 }  // namespace kapture

@@ -7,6 +7,8 @@
 // phase windows and (later) distributed workers need.
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,6 +59,11 @@ class SparseHistogram {
   uint64_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
   double sum() const { return static_cast<double>(sum_); }
+
+  // A compact byte form (varints: bucket gaps and counts), for seconds kept
+  // on disk; decode() takes it from the front of `in` and fails on garbage.
+  void encode(std::string& out) const;
+  static bool decode(std::string_view& in, SparseHistogram& out);
 
  private:
   friend class Histogram;

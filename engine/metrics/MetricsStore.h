@@ -4,11 +4,13 @@
 // merges them by second since the run started. Expectations, `until`
 // conditions and reports read windows of whole seconds.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <mutex>
 #include <string>
 
+#include "metrics/ColdSeconds.h"
 #include "metrics/Histogram.h"
 
 namespace kapture {
@@ -28,6 +30,10 @@ struct SecondWindow {
 
 class MetricsStore {
  public:
+  // Seconds older than `live_seconds` before the newest move to ColdSeconds
+  // (a few bytes each in memory, histograms in a temporary file): memory
+  // stays flat over a long run, and every window still reads exact data.
+  explicit MetricsStore(int64_t live_seconds = 60) : live_seconds_(live_seconds) {}
   void add(int64_t second, const SecondSample& sample);
   void add_counter(int64_t second, const std::string& name, int64_t delta);
 
@@ -40,7 +46,9 @@ class MetricsStore {
   std::optional<double> gauge_min(const std::string& name, SecondWindow w) const;
 
   int64_t last_second() const;  // -1 when empty
-  std::map<int64_t, SecondSample> snapshot() const;
+  // Every second in order, one at a time (past ones read back), under the
+  // store's lock: for writing the timeseries at the end of a run.
+  void for_each_second(const std::function<void(int64_t second, const SecondSample&)>& fn) const;
 
   // Every series summed over the seconds before `to`: counters, histograms'
   // sample counts and sums, and each gauge's latest value. Kept as running
@@ -57,9 +65,13 @@ class MetricsStore {
 
  private:
   void fold_into_totals(const SecondSample& s, bool gauges) const;
+  void retire_old_seconds();
 
   mutable std::mutex mu_;
-  std::map<int64_t, SecondSample> seconds_;
+  const int64_t live_seconds_;
+  std::map<int64_t, SecondSample> seconds_;  // the live ones: [cold_before_, ...)
+  ColdSeconds cold_;                         // the past ones: [0, cold_before_)
+  int64_t cold_before_ = 0;
   mutable Totals totals_;           // seconds [0, folded_to_) summed
   mutable int64_t folded_to_ = 0;
 };

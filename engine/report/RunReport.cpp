@@ -210,10 +210,8 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
       if (s * 1000000 >= p.start_us && s * 1000000 < p.end_us) return p.name;
     return "";
   };
-  auto snap = in.metrics.snapshot();
-  for (const auto& [second, sample_binding] : snap) {
-    // A reference of its own: clang before 16 cannot capture a structured binding.
-    const auto& sample = sample_binding;
+  // One second at a time: past seconds are read back from ColdSeconds.
+  in.metrics.for_each_second([&](int64_t second, const SecondSample& sample) {
     auto c = [&](const char* n) {
       auto it = sample.counters.find(n);
       return it == sample.counters.end() ? int64_t{0} : it->second;
@@ -258,7 +256,7 @@ Status write_timeseries_csv(const std::string& path, const ReportInput& in) {
     out << ',';
     if (auto rss = sample.gauges.find("engine.rss_bytes"); rss != sample.gauges.end()) out << static_cast<long long>(rss->second);
     out << '\n';
-  }
+  });
   return write_text_file(path, out.str());
 }
 

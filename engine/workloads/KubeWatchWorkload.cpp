@@ -19,18 +19,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// kube.watch_resource_version is one gauge however many kube-watch
-// workloads run (the store sums gauges): the largest resourceVersion any
-// of them saw, reported by the first one started.
-std::atomic<int64_t> g_max_rv{-1};
-std::atomic<const void*> g_rv_reporter{nullptr};
-
-void note_rv(int64_t rv) {
-  int64_t cur = g_max_rv.load(std::memory_order_relaxed);
-  while (rv > cur && !g_max_rv.compare_exchange_weak(cur, rv, std::memory_order_relaxed)) {
-  }
-}
-
 const std::string& str_at(const json& j, const char* key) {
   static const std::string empty;
   if (!j.is_object()) return empty;
@@ -108,7 +96,7 @@ Status KubeWatchWorkload::start() {
                                "kube.watch_missed", "kube.watch_restarts", "kube.watch_relists"},
       false);
   const void* none = nullptr;
-  if (g_rv_reporter.compare_exchange_strong(none, this)) g_max_rv = -1;
+  ctx_.resource_version->reporter.compare_exchange_strong(none, this);
   for (int i = 0; i < spec_.observers; ++i) {
     auto o = std::make_unique<Observer>();
     o->index = i;
@@ -150,8 +138,8 @@ void KubeWatchWorkload::tick(int64_t now_us) {
       o->watch_stop = true;
     }
   }
-  if (g_rv_reporter.load() == this) {
-    int64_t rv = g_max_rv.load();
+  if (ctx_.resource_version->reporter.load() == this) {
+    int64_t rv = ctx_.resource_version->max_rv.load();
     if (rv >= 0) metrics_->gauge("kube.watch_resource_version", static_cast<double>(rv));
   }
 }
@@ -160,7 +148,7 @@ void KubeWatchWorkload::saw_list(Observer& o, const json& list) {
   const std::string& rv = str_at(obj_at(list, "metadata"), "resourceVersion");
   if (!rv.empty()) {
     o.last_rv = rv;
-    note_rv(parse_int(rv));
+    ctx_.resource_version->note(parse_int(rv));
   }
   if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) return;
   std::lock_guard lock(o.mu);
@@ -189,7 +177,7 @@ void KubeWatchWorkload::on_event(Observer& o, const KubeWatchEvent& ev) {
   const std::string& rv_text = str_at(meta, "resourceVersion");
   const int64_t rv = parse_int(rv_text);
   if (!rv_text.empty()) o.last_rv = rv_text;
-  note_rv(rv);
+  ctx_.resource_version->note(rv);
   const std::string typed = "kube.watch_events{type=\"" + ev.type + "\"}";
   if (ev.type == "BOOKMARK") {
     metrics_->with([&](KubeRecorder& r) {
@@ -303,7 +291,7 @@ void KubeWatchWorkload::halt() {
     metrics_->finish();
   }
   const void* me = this;
-  g_rv_reporter.compare_exchange_strong(me, nullptr);
+  ctx_.resource_version->reporter.compare_exchange_strong(me, nullptr);
 }
 
 void KubeWatchWorkload::stop(int drain_ms) {
