@@ -1,5 +1,6 @@
 #include "drivers/postgres/PostgresSink.h"
 
+#include "common/Redact.h"
 #include "drivers/JsonFields.h"
 
 #include <libpq-fe.h>
@@ -125,19 +126,6 @@ bool is_uri(const std::string& url) {
   return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
 }
 
-// The password of "scheme://user:password@host..." found by hand, for a URL
-// libpq cannot parse (its error message quotes the URL).
-std::string uri_password(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return "";
-  size_t start = scheme + 3;
-  size_t at = url.rfind('@');
-  if (at == std::string::npos || at < start) return "";
-  size_t colon = url.find(':', start);
-  if (colon == std::string::npos || colon > at) return "";
-  return url.substr(colon + 1, at - colon - 1);
-}
-
 struct BadRecord {
   std::string message;
 };
@@ -163,9 +151,9 @@ PostgresSink::PostgresSink(PostgresSinkOptions options) : options_(std::move(opt
   }
   if (err) PQfreemem(err);
   if (!opts) {
-    // Not a valid URL: connect() reports libpq's reason; name it without the password.
-    password_ = uri_password(options_.url);
-    endpoint_ = clean_message(options_.url, password_);
+    // Not a valid URL: connect() reports libpq's reason; name it without
+    // the password (redact() finds a URL's userinfo password by its shape).
+    endpoint_ = clean_message(redact(options_.url), password_);
   } else {
     if (host.empty()) host = "localhost";
     if (port.empty()) port = "5432";
