@@ -79,7 +79,12 @@ Result<std::unique_ptr<KafkaProducerDriver>> KafkaProducerDriver::create(const s
   props["compression.type"] = spec.compression;
   props["queue.buffering.max.messages"] = std::to_string(kMaxInFlight);
   props.emplace("linger.ms", "5");
-  props["statistics.interval.ms"] = "1000";  // produce.retries
+  props["statistics.interval.ms"] = "1000";  // produce.retries, broker outages
+  // Keep a connection to every broker, not only to partition leaders: a
+  // broker that comes back after an outage has lost its leaderships, and
+  // with sparse connections nothing would reconnect to it, so its outage
+  // would never be seen to end (nor a non-leader's outage to begin).
+  props.emplace("enable.sparse.connections", "false");
   // The scenario's own properties win over the defaults above.
   for (const auto& [k, v] : spec.properties) props[k] = v;
   d->props_ = props;

@@ -267,8 +267,9 @@ Error PostgresSink::failure(const char* doing, const std::string& what, bool los
   msg += ": ";
   std::string detail = what.empty() ? std::string("unknown error") : what;
   // libpq quotes a URL it cannot parse: show the URL as given, not with our additions.
+  // An unparsable URL has no password_ from libpq: redact() finds it by shape.
   replace_all(detail, conninfo_, options_.url);
-  msg += clean_message(detail, password_);
+  msg += clean_message(redact(detail), password_);
   if (lost) {
     drop_connection();
     return unreachable_error(msg);
