@@ -13,6 +13,11 @@
 
 #include "chaos/ChaosRouter.h"
 #include "common/Redact.h"
+#include "distributed/KubeWorkerLauncher.h"
+#include "distributed/LocalWorkerLauncher.h"
+#include "distributed/RemoteWorkload.h"
+#include "distributed/WorkerFleet.h"
+#include "distributed/WorkerProcess.h"
 #include "cli/KubeCommands.h"
 #include "cli/RedactingSink.h"
 #include "cli/SignalWatcher.h"
@@ -82,6 +87,10 @@ struct Options {
   bool keep = false;
   std::vector<std::string> allow_namespaces;
   int kube_timeout_s = 300;
+  std::optional<int> workers;  // --workers: the scenario's `workers`
+  // `worker` (started by a coordinator, not by hand)
+  WorkerOptions worker;
+  std::string worker_properties_file;
 
   KubeConfigOptions kube_access() const {
     KubeConfigOptions k;
@@ -127,7 +136,9 @@ Result<std::map<std::string, std::string>> kafka_props(const std::vector<std::st
 
 std::optional<Prepared> prepare(const std::string& path, const Options& opt, std::vector<Error>& errors) {
   std::vector<Override> overrides;
-  for (const auto& s : opt.sets) {
+  std::vector<std::string> sets = opt.sets;
+  if (opt.workers) sets.push_back("workers=" + std::to_string(*opt.workers));
+  for (const auto& s : sets) {
     auto o = parse_override(s);
     if (!o) {
       errors.push_back(o.error());
@@ -207,6 +218,11 @@ std::optional<Prepared> prepare(const std::string& path, const Options& opt, std
     if (ex.prometheus && ex.prometheus->url.empty() && p.scenario.prometheus_url.empty() && opt.prometheus.empty())
       errors.push_back(usage_error("a prometheus expectation needs a server: topology.prometheus.url, 'url' on the item, or --prometheus URL", ex.where));
   }
+  if (p.scenario.workers > 0 && p.target->name() != "local" && p.target->name() != "kubernetes")
+    errors.push_back(usage_error("workers: " + std::to_string(p.scenario.workers) +
+                                     " runs worker processes beside real brokers (--target local) or an Indexed Job of worker pods "
+                                     "(--target kubernetes), not on the " + p.target->name() + " target",
+                                 p.scenario.workers_where));
   if (p.scenario.has_kube_workloads() && !dynamic_cast<KubernetesTarget*>(p.target.get()))
     errors.push_back(usage_error("kube-churn, kube-lifecycle and kube-watch workloads load a Kubernetes API server: run with --target kubernetes (not " +
                                  p.target->name() + ")"));
@@ -347,6 +363,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   nlohmann::json etl_report;
   nlohmann::json cluster;
   std::optional<DependencyFaults> faults;  // from the timeline's start
+  // Distributed load (`workers: N`): the kafka-producer workloads run in
+  // worker processes; what they measure is merged into `metrics`.
+  std::unique_ptr<WorkerLauncher> launcher;
+  std::unique_ptr<WorkerFleet> fleet;
   auto finish = [&](const RunRecord& run) {
     // Prometheus expectations: each query once, at the run's end (wall clock).
     std::map<size_t, ExpectationResult> prometheus;
@@ -355,7 +375,8 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
                                                  static_cast<double>(run.start_wall_ms + run.end_us / 1000) / 1000.0);
     Verdict verdict = judge(plan, run, metrics, lua_outcomes, prometheus);
     ReportInput in{plan,        run,           metrics, verdict, KAPTURE_VERSION, path, ledger ? &*ledger : nullptr,
-                   &dead_letters, etl_report, cluster, faults ? faults->to_json() : nlohmann::json::array(), security.to_json()};
+                   &dead_letters, etl_report, cluster, faults ? faults->to_json() : nlohmann::json::array(), security.to_json(),
+                   fleet ? fleet->to_json() : nlohmann::json()};
     std::vector<Error> unwritten = write_results(dir.string(), in);
     if (Status st = events.error()) unwritten.push_back(*st);
     print_errors(unwritten);
@@ -419,9 +440,43 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     for (auto& r : scenario.sses)
       if (r.url.rfind("{webapp}", 0) == 0) r.url = url + r.url.substr(8);
   }
-  // The clock starts with the timeline, after the topology is up.
+  if (scenario.workers > 0) {
+    FleetOptions fo;
+    if (auto* kube = dynamic_cast<KubernetesTarget*>(&target)) {
+      KubeWorkerSettings ks;
+      if (auto it = scenario.kubernetes.images.find("workers"); it != scenario.kubernetes.images.end()) ks.image = it->second;
+      if (auto it = scenario.kubernetes.resources.find("workers"); it != scenario.kubernetes.resources.end()) ks.resources = it->second;
+      launcher = std::make_unique<KubeWorkerLauncher>(*kube, scenario, ks);
+      fo.ready_timeout_ms = static_cast<int>(scenario.kubernetes.ready_timeout_us / 1000);  // pods pull an image first
+    } else {
+      launcher = std::make_unique<LocalWorkerLauncher>();
+    }
+    fleet = std::make_unique<WorkerFleet>(*launcher, metrics, events, fo);
+    std::vector<std::string> sets = opt.sets;
+    if (opt.workers) sets.push_back("workers=" + std::to_string(*opt.workers));
+    WorkerLaunch wl;
+    wl.workers = scenario.workers;
+    wl.scenario_path = path;
+    wl.sets = sets;
+    wl.seed = scenario.seed;
+    wl.bootstrap = target.kafka_bootstrap();
+    wl.kafka_properties = target.kafka_properties();
+    wl.topic = "kapture-run-" + dir.filename().string();
+    wl.results_dir = dir.string();
+    if (!opt.quiet) std::fprintf(stderr, "%s: starting %d workers\n", scenario.name.c_str(), scenario.workers);
+    if (auto err = fleet->launch(wl)) return setup_failed(*err);
+  }
+  // The clock starts with the timeline, after the topology is up (and the
+  // workers, which then follow it).
   clock.emplace();
   faults.emplace(*clock, &events);
+  if (fleet) {
+    if (auto err = fleet->start(*clock, [&signals] { return signals.received(); })) {
+      fleet->stop(0);
+      int rc = setup_failed(*err);
+      return signals.received() ? kExitInterrupted : rc;
+    }
+  }
   ProducerContext ctx{target.kafka_bootstrap(), target.kafka_properties(), scenario.seed, &*clock, &metrics, &*faults};
   EtlContext etl_ctx{target.kafka_bootstrap(), target.kafka_properties(), stores.redis(), stores.postgres(), dir.filename().string(),
                      scenario.seed, &*clock, &metrics, &*faults};
@@ -430,7 +485,13 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   std::map<std::string, EtlWorkload*> etl_by_name;
   std::map<std::string, ProducerWorkload*> producer_by_name;
   std::vector<Workload*> raw;  // producers first: they stop first, then the ETL
+  std::vector<std::unique_ptr<RemoteWorkload>> remotes;
   for (const auto& w : scenario.workloads) {
+    if (fleet) {
+      remotes.push_back(std::make_unique<RemoteWorkload>(w.name, *fleet));
+      raw.push_back(remotes.back().get());
+      continue;
+    }
     producers.push_back(std::make_unique<ProducerWorkload>(w, ctx));
     raw.push_back(producers.back().get());
     producer_by_name[w.name] = producers.back().get();
@@ -520,10 +581,18 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   // PostgreSQL (and Redis aggregates against PostgreSQL sums).
   bool etl_pg = false;
   for (const auto& e : scenario.etls) etl_pg = etl_pg || e.postgres;
-  if (scenario.uses_ledger() && !run.interrupted) {
+  // A lost worker took its part of the ledger with it: what the others
+  // acknowledged would count its records as unexpected.
+  std::optional<Error> lost_worker = fleet ? fleet->failure() : std::nullopt;
+  if (scenario.uses_ledger() && !run.interrupted && lost_worker) {
+    ledger.emplace();
+    ledger->skipped_because = "a worker was lost, and its part of the ledger with it";
+  } else if (scenario.uses_ledger() && !run.interrupted) {
     AckLedger all;
     for (auto& p : producers)
       if (p->keeps_ledger()) all.merge(p->ledger());
+    for (const auto& w : scenario.workloads)
+      if (fleet && w.ledger) all.merge(fleet->ledger(w.name));
     bool aggregates = false;
     for (const auto& e : scenario.etls) aggregates = aggregates || e.redis.sales_by_state;
     if (etl_pg && !stores.postgres().empty()) {
@@ -584,6 +653,51 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
 // The webapp in front of Kafka (--kafka), until SIGINT/SIGTERM; prints its
 // base URL on the first line of stdout, and with --h2-listen its HTTP/2 base
 // URL on the second.
+// One distributed worker, started by a coordinator's `run` (see
+// engine/distributed): the same scenario, overrides and seed, its index.
+int cmd_worker(const Options& opt, SignalWatcher& signals) {
+  std::vector<Override> overrides;
+  for (const auto& s : opt.sets) {
+    auto o = parse_override(s);
+    if (!o) {
+      print_errors({o.error()});
+      return kExitUsage;
+    }
+    overrides.push_back(*o);
+  }
+  LoadOutcome loaded = load_scenario_file(opt.scenarios.at(0), overrides);
+  if (!loaded.scenario) {
+    print_errors(loaded.errors);
+    return kExitUsage;
+  }
+  Scenario& scenario = *loaded.scenario;
+  register_scenario_secrets(scenario);
+  if (opt.seed) scenario.seed = *opt.seed;
+  WorkerOptions wo = opt.worker;
+  if (wo.index < 0 || wo.index >= wo.workers) {
+    std::fprintf(stderr, "worker: --index %d is not below --workers %d\n", wo.index, wo.workers);
+    return kExitUsage;
+  }
+  if (!opt.worker_properties_file.empty()) {
+    std::ifstream in(opt.worker_properties_file);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      std::fprintf(stderr, "%s: not a JSON object of Kafka properties\n", opt.worker_properties_file.c_str());
+      return kExitUsage;
+    }
+    for (const auto& [k, v] : j.items()) {
+      if (!v.is_string()) continue;
+      wo.kafka_properties[k] = v.get<std::string>();
+      if (is_secret_name(k)) register_secret(v.get<std::string>());
+    }
+  }
+  std::atomic<bool> interrupted{false};
+  signals.on_signal([&interrupted] { interrupted = true; });
+  int rc = run_worker(scenario, wo, interrupted);
+  signals.on_signal(nullptr);
+  return rc;
+}
+
 int cmd_serve_webapp(const Options& opt, SignalWatcher& signals) {
   if (opt.kafka.empty()) {
     std::fprintf(stderr, "serve webapp needs --kafka HOST:PORT[,...] (e.g. from `kapture-engine serve kafka-mock`)\n");
@@ -713,7 +827,7 @@ int cmd_compare(const std::string& base_where, const std::string& now_where, con
 int main(int argc, char** argv) {
   // `kapture-engine SCENARIO` means `kapture-engine run SCENARIO`.
   std::vector<std::string> args(argv, argv + argc);
-  static const std::vector<std::string> commands = {"run", "validate", "plan", "serve", "report", "compare", "down", "recover"};
+  static const std::vector<std::string> commands = {"run", "validate", "plan", "serve", "report", "compare", "down", "recover", "worker"};
   if (args.size() > 1 && args[1][0] != '-' && std::find(commands.begin(), commands.end(), args[1]) == commands.end())
     args.insert(args.begin() + 1, "run");
 
@@ -760,6 +874,8 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
     cmd->add_option("-n,--namespace", opt.kube_namespace, "kubernetes: the namespace to deploy into and run in (default: a new one per run)");
     cmd->add_flag("--keep", opt.keep, "kubernetes: leave what the run deployed (remove it later with `kapture-engine down NAMESPACE`)");
     cmd->add_option("--allow-namespace", opt.allow_namespaces, "kubernetes: allow chaos in this namespace although it lacks the label kapture.io/chaos=allowed (repeatable)");
+    cmd->add_option("--workers", opt.workers, "distributed load: run the kafka-producer workloads in N worker processes or pods (the scenario's `workers`; 0: this engine)")
+        ->check(CLI::Range(0, 1000));
   };
   auto* run = app.add_subcommand("run", "run a scenario (the default command)");
   run->add_option("scenario", opt.scenarios, "scenario file")->required()->expected(1);
@@ -806,6 +922,17 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   add_kube(recover);
   recover->add_option("--timeout", opt.kube_timeout_s, "seconds to wait for each undo to take effect (default 300)");
 
+  auto* worker = app.add_subcommand("worker", "one distributed worker (a coordinator's `run` starts these; see docs/scaling.md)");
+  worker->add_option("scenario", opt.scenarios, "scenario file")->required()->expected(1);
+  worker->add_option("--index", opt.worker.index, "this worker's index, 0..workers-1")->required();
+  worker->add_option("--workers", opt.worker.workers, "how many workers share the load")->required()->check(CLI::Range(1, 1000));
+  worker->add_option("--bootstrap", opt.worker.bootstrap, "the Kafka the coordinator's topology runs")->required();
+  worker->add_option("--topic", opt.worker.topic, "the run's topic (coordinator <-> workers)")->required();
+  worker->add_option("--seed", opt.seed, "the run's seed");
+  worker->add_option("--set", opt.sets, "the coordinator's overrides")->take_all();
+  worker->add_option("--kafka-properties-file", opt.worker_properties_file, "librdkafka properties as a JSON object (may hold credentials)");
+  worker->add_flag("-v,--verbose", opt.verbose, "debug logging");
+
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   try {
@@ -828,5 +955,6 @@ compare: 0 no key metric regressed beyond the tolerance; 1 one did; 2 an input c
   if (*compare) return cmd_compare(compare_base, compare_new, tolerance);
   if (*down) return cmd_down(down_ns, opt.kube_access(), opt.kube_timeout_s);
   if (*recover) return cmd_recover(recover_dir, opt.kube_access(), opt.kube_timeout_s);
+  if (*worker) return cmd_worker(opt, signals);
   return cmd_run(opt, signals);
 }

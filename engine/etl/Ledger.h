@@ -3,6 +3,8 @@
 // Record ids end in the producer's sequence number ("tx-42-1017"), so the
 // producer side keeps a bitset over sequence numbers (10 million records cost
 // 1.25 MB) instead of a set of strings.
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -17,6 +19,17 @@ class SeqSet {
   void merge(const SeqSet& other);
   uint64_t count() const;
   uint64_t limit() const { return words_.size() * 64; }  // every member is below this
+  // Calls fn(seq) for each member in [from, to), in increasing order.
+  template <typename F>
+  void for_each(uint64_t from, uint64_t to, F&& fn) const {
+    to = std::min<uint64_t>(to, limit());
+    for (uint64_t w = from / 64; w * 64 < to; ++w) {
+      for (uint64_t bits = words_[w]; bits; bits &= bits - 1) {
+        uint64_t seq = w * 64 + static_cast<uint64_t>(std::countr_zero(bits));
+        if (seq >= from && seq < to) fn(seq);
+      }
+    }
+  }
 
  private:
   std::vector<uint64_t> words_;

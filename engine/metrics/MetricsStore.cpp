@@ -5,6 +5,7 @@
 namespace kapture {
 
 void MetricsStore::add(int64_t second, const SecondSample& sample) {
+  if (tap_) tap_(second, sample);
   std::lock_guard lock(mu_);
   // A second already folded into the totals (handed over late): add it
   // there too; its gauges are older than what the totals show.
@@ -47,6 +48,11 @@ void MetricsStore::retire_old_seconds() {
 }
 
 void MetricsStore::add_counter(int64_t second, const std::string& name, int64_t delta) {
+  if (tap_) {
+    SecondSample one;
+    one.counters[name] = delta;
+    tap_(second, one);
+  }
   std::lock_guard lock(mu_);
   if (second < folded_to_) totals_.counters[name] += delta;
   if (second < cold_before_) {

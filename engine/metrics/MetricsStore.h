@@ -36,6 +36,10 @@ class MetricsStore {
   explicit MetricsStore(int64_t live_seconds = 60) : live_seconds_(live_seconds) {}
   void add(int64_t second, const SecondSample& sample);
   void add_counter(int64_t second, const std::string& name, int64_t delta);
+  // Sees every sample as it is added, on the adding thread: a distributed
+  // worker ships them to its coordinator. Set before anything records.
+  using Tap = std::function<void(int64_t second, const SecondSample& sample)>;
+  void set_tap(Tap tap) { tap_ = std::move(tap); }
 
   int64_t counter_sum(const std::string& name, SecondWindow w) const;
   bool counter_recorded(const std::string& name, SecondWindow w) const;  // any second has it, even as 0
@@ -68,6 +72,7 @@ class MetricsStore {
   void retire_old_seconds();
 
   mutable std::mutex mu_;
+  Tap tap_;
   const int64_t live_seconds_;
   std::map<int64_t, SecondSample> seconds_;  // the live ones: [cold_before_, ...)
   ColdSeconds cold_;                         // the past ones: [0, cold_before_)

@@ -188,6 +188,9 @@ std::string format_plan(const Plan& plan) {
   const Scenario& s = *plan.scenario;
   std::ostringstream o;
   o << "plan: " << s.name << " (seed " << plan.seed << ", target " << plan.target << ")\n";
+  if (s.workers > 0)
+    o << "workers: " << s.workers << " (the kafka-producer workloads run in " << s.workers
+      << (plan.target == "kubernetes" ? " pods of an Indexed Job" : " worker processes") << ", each with 1/" << s.workers << " of every rate)\n";
   if (!s.kafka.topics.empty()) {
     o << "topics:\n";
     for (const auto& t : s.kafka.topics)
@@ -231,6 +234,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
   j["scenario"] = plan.scenario->name;
   j["seed"] = plan.seed;
   j["target"] = plan.target;
+  if (plan.scenario->workers > 0) j["workers"] = plan.scenario->workers;
   j["total_us"] = plan.total_us;
   for (const auto& p : plan.phases) {
     nlohmann::json pj;

@@ -138,6 +138,19 @@ void faults(std::ostringstream& o, const nlohmann::json& s) {
   o << "\n";
 }
 
+// A distributed run: who sent the load, and how each worker ended.
+void workers(std::ostringstream& o, const nlohmann::json& s) {
+  const nlohmann::json* w = json_at(s, {"workers"});
+  if (!w || !w->is_object()) return;
+  o << "## Workers\n\n" << count(*w, {"count"}) << " workers sent the kafka-producer load over " << code(json_string(*w, {"topic"}))
+    << "; every metric above is merged from them.\n\n| worker | ready | done | seconds reported | ended |\n|---|---|---|---|---|\n";
+  for (const auto& x : w->value("workers", nlohmann::json::array())) {
+    o << "| " << count(x, {"index"}) << " | " << (x.value("ready", false) ? "yes" : "no") << " | " << (x.value("done", false) ? "yes" : "no")
+      << " | " << count(x, {"seconds_reported"}) << " | " << cell(x.value("failed", x.value("ended", std::string()))) << " |\n";
+  }
+  o << "\n";
+}
+
 // Right under the verdict: what made the run less safe than by default
 // (TLS verification off, Lua let out of its sandbox).
 void warnings(std::ostringstream& o, const nlohmann::json& s) {
@@ -172,6 +185,7 @@ std::string summary_markdown(const nlohmann::json& s) {
   phases(o, s);
   chaos(o, s);
   faults(o, s);
+  workers(o, s);
   return o.str();
 }
 

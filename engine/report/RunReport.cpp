@@ -132,6 +132,7 @@ nlohmann::json build_summary(const ReportInput& in) {
   if (!in.etl.is_null()) j["etl"] = in.etl;
   if (!in.cluster.is_null()) j["cluster"] = in.cluster;
   j["faults"] = in.faults.is_array() ? in.faults : nlohmann::json::array();
+  if (in.workers.is_object()) j["workers"] = in.workers;
   if (in.dead_letters && !in.dead_letters->empty()) {
     for (const auto& d : *in.dead_letters)
       j["dead_letters"].push_back({{"topic", d.topic}, {"partition", d.partition}, {"offset", d.offset}, {"reason", d.reason}});
@@ -264,7 +265,13 @@ std::string format_console_summary(const ReportInput& in, const std::string& res
   std::ostringstream o;
   char buf[512];
   o << "\n" << in.plan.scenario->name << " on " << in.plan.target << ", seed " << in.plan.seed << ", "
-    << static_cast<double>(in.run.end_us) / 1e6 << "s\n\n";
+    << static_cast<double>(in.run.end_us) / 1e6 << "s";
+  if (in.workers.is_object()) {
+    int done = 0;
+    for (const auto& w : in.workers.value("workers", nlohmann::json::array())) done += w.value("done", false) ? 1 : 0;
+    o << ", " << in.workers.value("count", 0) << " workers (" << done << " done)";
+  }
+  o << "\n\n";
   std::snprintf(buf, sizeof buf, "  %-10s %9s %9s %9s %7s %10s %10s %10s\n", "phase", "sent", "acked", "failed", "rate", "p50", "p99", "max");
   o << buf;
   auto windows = phase_windows(in.run);

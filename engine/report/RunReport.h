@@ -28,6 +28,7 @@ struct ReportInput {
   nlohmann::json cluster;  // the cluster the run started on (ClusterObserver::describe)
   nlohmann::json faults;   // outages of Kafka, Redis, PostgreSQL, the API server (DependencyFaults::to_json)
   nlohmann::json security;  // SecurityNotes::to_json(): warnings and Lua opt-ins
+  nlohmann::json workers;   // a distributed run's WorkerFleet::to_json(); null otherwise
 };
 
 // summary.json's top-level schema_version: bump it (and the schema) when a

@@ -389,6 +389,10 @@ struct Scenario {
   std::string description;
   uint64_t seed = 0;
   std::string target = "embedded";
+  // Distributed load: kafka-producer workloads run by this many worker
+  // processes (local target); 0: by this engine itself.
+  int workers = 0;
+  SourceLocation workers_where;
   KafkaTopology kafka;
   StoreTopology redis;
   StoreTopology postgres;

@@ -157,7 +157,7 @@ class Loader {
       out.errors = errors_;
       return out;
     }
-    keys(root, "scenario", {"name", "description", "seed", "target", "topology", "workloads", "timeline", "expect"});
+    keys(root, "scenario", {"name", "description", "seed", "target", "workers", "topology", "workloads", "timeline", "expect"});
     s.name = required_string(root, "name", "scenario");
     if (!s.name.empty() && !plain_name(s.name))
       error(root["name"], "name '" + s.name + "' must be lowercase letters, digits, '.', '_' or '-' (it names the results directory)");
@@ -171,6 +171,12 @@ class Loader {
       s.target = scalar_string(root["target"], "target");
       one_of(root["target"], s.target, {"embedded", "local", "kubernetes"}, "target");
     }
+    if (root["workers"]) {
+      s.workers_where = at(root["workers"]);
+      auto v = integer(root["workers"], "workers");
+      if (v && (*v < 0 || *v > kMaxWorkers)) error(root["workers"], "workers must be between 0 (this engine sends) and " + std::to_string(kMaxWorkers));
+      else if (v) s.workers = static_cast<int>(*v);
+    }
     if (root["topology"]) topology(root["topology"], s);
     if (!s.kubernetes.declared) {
       // What --target kubernetes deploys when the scenario does not say: Kafka.
@@ -183,12 +189,28 @@ class Loader {
     if (!root["timeline"]) error(root, "missing required key 'timeline' (the phases to run)");
     else timeline(root["timeline"], s);
     if (root["expect"]) expectations(root["expect"], s);
+    if (s.workers > 0) distributed(root["workers"], s);
     out.errors = errors_;
     if (errors_.empty()) out.scenario = std::move(s);
     return out;
   }
 
  private:
+  static constexpr int64_t kMaxWorkers = 1000;
+
+  // With workers, the kafka-producer workloads are what they share; a step
+  // that rescales a producer has no single process to act on.
+  void distributed(const YAML::Node& node, const Scenario& s) {
+    if (s.workloads.empty()) error(node, "workers: " + std::to_string(s.workers) + " shares kafka-producer workloads, and the scenario has none");
+    for (const auto& p : s.phases) {
+      for (const auto& st : p.steps)
+        if (st.verb == ChaosVerb::ScaleProducer)
+          errors_.push_back(usage_error("a `scale: producer` step cannot run with workers (each worker has its own producers and threads); give the phases their rates instead", st.where));
+      if (p.benchmark && p.benchmark->by_threads)
+        errors_.push_back(usage_error("a benchmark `by: threads` cannot run with workers (each worker has its own threads); use `by: rate`", p.benchmark->where));
+    }
+  }
+
   SourceLocation at(const YAML::Node& n) const {
     YAML::Mark m = n.Mark();
     if (m.is_null() || m.line < 0) return SourceLocation{file_, 0, 0};
@@ -364,9 +386,11 @@ class Loader {
     if (!n.IsMap()) return error(n, "topology.kubernetes must be a map such as {deploy: [kafka, redis]}");
     keys(n, "topology.kubernetes", {"namespace", "manifests", "deploy", "images", "replicas", "resources", "ready_timeout"});
     static const std::vector<std::string> components = {"rbac", "kafka", "redis", "postgres", "etl", "loader", "webapp"};
-    auto component = [&](const YAML::Node& node, const std::string& name) {
-      one_of(node, name, components, "component");
-      return std::find(components.begin(), components.end(), name) != components.end();
+    // A distributed run's worker pods (`workers: N`) take an image and resources too.
+    static const std::vector<std::string> with_workers = {"rbac", "kafka", "redis", "postgres", "etl", "loader", "webapp", "workers"};
+    auto component = [&](const YAML::Node& node, const std::string& name, const std::vector<std::string>& known) {
+      one_of(node, name, known, "component");
+      return std::find(known.begin(), known.end(), name) != known.end();
     };
     if (n["namespace"]) {
       k.namespace_ = scalar_string(n["namespace"], "namespace");
@@ -378,7 +402,7 @@ class Loader {
       k.deploy.clear();
       for (const auto& c : n["deploy"]) {
         std::string name = scalar_string(c, "component");
-        if (component(c, name)) k.deploy.push_back(name);
+        if (component(c, name, components)) k.deploy.push_back(name);
       }
     }
     // Beside the scenario or in a directory above it; needed only to deploy something.
@@ -389,7 +413,7 @@ class Loader {
       error(n["manifests"] ? n["manifests"] : n, "manifests directory '" + manifests + "' not found (looked beside the scenario and in the directories above it)");
     if (n["images"])
       for (const auto& [c, image] : string_map(n["images"], "topology.kubernetes.images")) {
-        component(n["images"][c], c);
+        component(n["images"][c], c, with_workers);
         k.images[c] = image;
       }
     if (n["replicas"]) {
@@ -397,7 +421,7 @@ class Loader {
       if (!r.IsMap()) return error(r, "replicas maps a component to a count: {loader: 2}");
       for (auto it = r.begin(); it != r.end(); ++it) {
         std::string c = it->first.Scalar();
-        if (!component(it->first, c)) continue;
+        if (!component(it->first, c, components)) continue;
         if (c == "kafka") error(it->first, "Kafka's replicas are topology.kafka.brokers");
         k.replicas[c] = bounded(it->second, "replicas", 0, 1000, 1);
       }
@@ -407,7 +431,7 @@ class Loader {
       if (!r.IsMap()) return error(r, "resources maps a component to {requests: {cpu, memory}, limits: {...}}");
       for (auto it = r.begin(); it != r.end(); ++it) {
         std::string c = it->first.Scalar();
-        if (!component(it->first, c)) continue;
+        if (!component(it->first, c, with_workers)) continue;
         if (!it->second.IsMap()) error(it->second, "resources of " + c + " is a map {requests: ..., limits: ...}");
         keys(it->second, "resources", {"requests", "limits"});
         k.resources[c] = to_json(it->second);

@@ -188,7 +188,19 @@ Status KubernetesTarget::deploy(const Scenario& s) {
   return std::nullopt;
 }
 
+Status KubernetesTarget::add_objects(const std::vector<nlohmann::json>& objects) {
+  for (const auto& o : objects) {
+    auto ref = ref_of(*client_, o, ns_);
+    if (!kube_ok(ref)) return to_error(kube_error(ref));
+    if (!options_.keep) record_undo("delete " + kube_value(ref).describe(), delete_undo(kube_value(ref)));
+    auto applied = client_->apply(o, ns_);
+    if (!kube_ok(applied)) return to_error(kube_error(applied));
+  }
+  return std::nullopt;
+}
+
 Status KubernetesTarget::prepare_kafka(const Scenario& s) {
+  deployed_kafka_ = std::find(s.kubernetes.deploy.begin(), s.kubernetes.deploy.end(), "kafka") != s.kubernetes.deploy.end();
   bootstrap_ = options_.kafka_bootstrap;
   if (bootstrap_.empty() && client_->endpoint().in_cluster)
     bootstrap_ = "kafka." + ns_ + ".svc:9092";  // the manifests' client Service

@@ -55,6 +55,14 @@ class KubernetesTarget : public Target {
   // of the plan, what it would hit now: `plan` against a cluster.
   Result<std::vector<std::string>> preview(const Scenario& scenario, const std::vector<ChaosAction>& actions);
 
+  // Objects a run adds after start (a distributed run's worker Job, its
+  // ConfigMap and Secret) in the run's namespace: each one's deletion is
+  // journaled first, as for the deployed components (unless --keep).
+  Status add_objects(const std::vector<nlohmann::json>& objects);
+  // Kafka as pods in the cluster reach it: the kafka Service when the run
+  // deployed Kafka, else the bootstrap the engine was given.
+  std::string in_cluster_kafka_bootstrap() const { return deployed_kafka_ ? "kafka." + ns_ + ".svc:9092" : bootstrap_; }
+
   const std::string& namespace_name() const { return ns_; }
   const std::string& run_label() const { return run_label_; }
   // How the target reached the cluster, for the API load workloads (after start()).
@@ -84,6 +92,7 @@ class KubernetesTarget : public Target {
   std::string ns_;
   std::string run_label_;
   std::string bootstrap_;
+  bool deployed_kafka_ = false;
   std::chrono::milliseconds ready_timeout_{300000};
   UndoJournal* undo_ = nullptr;
   EventLog* events_ = nullptr;

@@ -49,7 +49,8 @@ Status ProducerWorkload::start() {
     if (!driver) return driver.error();
     w->driver = std::move(*driver);
     if (spec_.generator) {
-      auto gen = LuaRecordGenerator::create(spec_, GeneratorContext{ctx_.seed, i, spec_.max_threads});
+      const int global = ctx_.shard * spec_.max_threads + i;
+      auto gen = LuaRecordGenerator::create(spec_, GeneratorContext{ctx_.seed, global, spec_.max_threads * ctx_.shards});
       if (!gen) return gen.error();
       w->generator = std::move(*gen);
     }
@@ -173,8 +174,10 @@ void ProducerWorkload::run(Worker& w) {
   uint64_t seen_version = 0;
   ArrivalSchedule schedule;
   std::optional<int64_t> next;
-  // seq is unique across workers: worker i uses i, i+N, i+2N, ...
-  int64_t seq = w.index;
+  // seq is unique across threads (and distributed workers): global thread
+  // g of S uses g, g+S, g+2S, ...
+  const int64_t stride = static_cast<int64_t>(spec_.max_threads) * ctx_.shards;
+  int64_t seq = static_cast<int64_t>(ctx_.shard) * spec_.max_threads + w.index;
   GeneratedRecord record;
   if (spec_.payload) {
     record.value = spec_.payload->value;
@@ -192,7 +195,7 @@ void ProducerWorkload::run(Worker& w) {
   int64_t record_seq = seq;  // the sequence number of `record`
   auto generate = [&](int64_t intended) -> bool {
     record_seq = seq;
-    seq += spec_.max_threads;
+    seq += stride;
     if (!w.generator) return true;
     Status err = w.generator->next(record_seq, clock.wall_ms(intended), record);
     if (err) {
@@ -251,7 +254,8 @@ void ProducerWorkload::run(Worker& w) {
       batch_pos = batch_len = 0;  // generated at max rate, never intended: dropped silently
       // Idle workers (beyond the active thread count) get an empty schedule.
       bool active = w.index < active_threads_;
-      schedule = ArrivalSchedule(active ? load_ : LoadSpec{}, load_start_us_, load_duration_us_, w.index, active_threads_,
+      schedule = ArrivalSchedule(active ? load_ : LoadSpec{}, load_start_us_, load_duration_us_,
+                                 ctx_.shard * active_threads_ + w.index, active_threads_ * ctx_.shards,
                                  ctx_.seed ^ (static_cast<uint64_t>(seen_version) << 32));
       next = schedule.next();
       // A scale step re-deals the current load from now on: arrivals before
@@ -278,12 +282,12 @@ void ProducerWorkload::run(Worker& w) {
           if (batch_pos == batch_len) {
             int64_t t = clock.now_us();
             batch_seq = seq;
-            if (auto err = w.generator->next_batch(seq, spec_.max_threads, clock.wall_ms(t), batch, kBatch)) {
+            if (auto err = w.generator->next_batch(seq, stride, clock.wall_ms(t), batch, kBatch)) {
               fail(*err);
               broken = true;
               break;
             }
-            seq += static_cast<int64_t>(kBatch) * spec_.max_threads;
+            seq += static_cast<int64_t>(kBatch) * stride;
             batch_pos = 0;
             batch_len = kBatch;
           }
@@ -291,7 +295,7 @@ void ProducerWorkload::run(Worker& w) {
           // they can go, and go within microseconds of each other.
           int64_t now_us = clock.now_us();
           while (batch_pos < batch_len) {
-            int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * spec_.max_threads;
+            int64_t rseq = batch_seq + static_cast<int64_t>(batch_pos) * stride;
             if (!send(batch[batch_pos], rseq, now_us, now_us)) break;
             rec.intended++;  // at max rate a record is intended when it can go
             ++batch_pos;

@@ -24,6 +24,11 @@ struct ProducerContext {
   const RunClock* clock = nullptr;
   MetricsStore* metrics = nullptr;
   DependencyFaults* faults = nullptr;  // broker outages as the producers see them; may be null
+  // This process's share of the load: a distributed worker `shard` of
+  // `shards` runs threads shard*T .. shard*T+T-1 of shards*T (T = max_threads),
+  // so all workers together send what one engine with shards*T threads would.
+  int shard = 0;
+  int shards = 1;
 };
 
 class ProducerWorkload : public Workload {

@@ -13,7 +13,10 @@
 #   - kill -9 mid-run: `recover RESULTS_DIR` replays the pending undos;
 #   - a token whose Role lacks `delete pods` gets the API's 403, naming it;
 #   - chaos in a namespace without kapture.io/chaos=allowed is refused before
-#     anything changes; `plan` names the pods a step would hit, read-only.
+#     anything changes; `plan` names the pods a step would hit, read-only;
+#   - `workers: 2`: the Indexed Job of worker pods is created (and passes a
+#     strict server-side dry-run), kwok's pods never report, the run names
+#     the pod that ended and exits 3, and the Job goes with the namespace.
 set -uo pipefail
 ENGINE=$1
 SRC=$2
@@ -218,5 +221,55 @@ check "--allow-namespace plain lets the same run kill a web pod" test "$(ev "$(l
 check "... and a dry-run pod-evict named a pod without evicting it" \
   test "$(ev "$(ls -d "$work"/r6/*/)" "[x['description'].endswith('would be evicted (dry run) in plain') and x['details']['dry_run'] for x in e if x['type']=='chaos_inject' and x['verb']=='pod-evict']")" = "[True]"
 check "... and a namespace the run did not create is kept" k get namespace plain
+
+# ---- 6. distributed load: the Indexed Job of worker pods ----
+# kwok runs no container (its Job pods go straight to Succeeded), so no
+# worker ever reports: the run must say which pod ended before it was ready
+# and stop with exit 3; the Job it created must be valid (a strict
+# server-side dry-run of RESULTS/workers/job.json) and gone afterwards.
+cat >"$work/dist.yaml" <<EOF
+name: dist-k8s
+target: kubernetes
+workers: 2
+topology:
+  kubernetes:
+    deploy: []
+    ready_timeout: 20s
+    images: { workers: "kapture-engine:test" }
+    resources: { workers: { requests: { cpu: 500m, memory: 256Mi } } }
+  kafka:
+    topics:
+      - { name: dist, partitions: 3, replication_factor: 3 }
+workloads:
+  orders:
+    type: kafka-producer
+    topic: dist
+    generator: { lua: $SRC/lua/bigpetstore.lua }
+timeline:
+  - phase: p
+    duration: 5s
+    load: { orders: 100/s }
+EOF
+"$ENGINE" run "$work/dist.yaml" "${kube_args[@]}" -n k8s-dist --results "$work/rd" >"$work/rd.out" 2>"$work/rd.err"
+rc=$?
+rd=$(ls -d "$work"/rd/*/ | head -1)
+cat "$work/rd.out"; tail -3 "$work/rd.err"
+check "workers on kwok: exit 3 (no worker can start)" test "$rc" = 3
+check "workers on kwok: the message names a worker pod of the Job and how it ended" \
+  grep -q 'worker [01] of 2 pod kapture-workers-dist-k8s-.* ended: Succeeded' "$work/rd.out" "$work/rd.err"
+check "workers on kwok: the Job was created" test "$(ev "$rd" "len([x for x in e if x['type']=='workers_launched' and x['workers']==2])")" = 1
+check "job.json: an Indexed Job of 2, no retries, the image and resources asked for" \
+  test "$(json "$rd/workers/job.json" "[(x['spec']['completionMode'], x['spec']['completions'], x['spec']['parallelism'], x['spec']['backoffLimit'], x['spec']['template']['spec']['containers'][0]['image'], x['spec']['template']['spec']['containers'][0]['resources']['requests']['cpu']) for x in j['items'] if x['kind']=='Job']")" = "[('Indexed', 2, 2, 0, 'kapture-engine:test', '500m')]"
+check "job.json: pod i runs worker --index \$(JOB_COMPLETION_INDEX), the scenario from its ConfigMap" \
+  test "$(json "$rd/workers/job.json" "[x['spec']['template']['spec']['containers'][0]['args'][:4] for x in j['items'] if x['kind']=='Job'][0]")" = "['worker', '/usr/share/kapture/run/dist.yaml', '--index', '\$(JOB_COMPLETION_INDEX)']"
+k create namespace k8s-dry >/dev/null 2>&1
+/usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+for x in j["items"]: x["metadata"]["namespace"] = "k8s-dry"
+json.dump(j, open(sys.argv[2], "w"))' "$rd/workers/job.json" "$work/job-dry.json"
+check "job.json passes a strict server-side dry-run" k apply -n k8s-dry --dry-run=server --validate=strict -f "$work/job-dry.json"
+check "workers on kwok: the run's namespace and its Job are gone afterwards" ns_gone k8s-dist
+k delete namespace k8s-dry --wait=false >/dev/null 2>&1
 
 finish

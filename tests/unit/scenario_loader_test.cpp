@@ -603,3 +603,36 @@ TEST_CASE("loader: scale: producer") {
     expect_error(with("    topic: orders\n", "    topic: orders\n    threads: 3\n    max_threads: 2\n"), "bad.yaml:", "max_threads must be at least threads");
   }
 }
+
+TEST_CASE("loader: workers (distributed load)") {
+  SUBCASE("a count") {
+    LoadOutcome o = load(with("seed: 7\n", "seed: 7\nworkers: 3\n"));
+    INFO(all_errors(o));
+    REQUIRE(o.scenario.has_value());
+    CHECK(o.scenario->workers == 3);
+    CHECK(o.scenario->workers_where.line == 3);
+  }
+  SUBCASE("none, or 0: this engine sends") {
+    LoadOutcome o = load(kBase);
+    REQUIRE(o.scenario.has_value());
+    CHECK(o.scenario->workers == 0);
+    o = load(with("seed: 7\n", "seed: 7\nworkers: 0\n"));
+    REQUIRE(o.scenario.has_value());
+    CHECK(o.scenario->workers == 0);
+  }
+  SUBCASE("out of range") {
+    expect_error(with("seed: 7\n", "seed: 7\nworkers: -1\n"), "bad.yaml:3:10: ", "workers must be between 0 (this engine sends) and 1000");
+    expect_error(with("seed: 7\n", "seed: 7\nworkers: 1001\n"), "bad.yaml:3:10: ", "workers must be between 0 (this engine sends) and 1000");
+    expect_error(with("seed: 7\n", "seed: 7\nworkers: many\n"), "bad.yaml:3:10: ", "workers must be an integer, not 'many'");
+  }
+  SUBCASE("a scale: producer step has no single process to act on") {
+    std::string text = with("seed: 7\n", "seed: 7\nworkers: 2\n",
+                            with("      - at: 5s\n        chaos: broker-down\n        broker: random\n        for: 10s\n",
+                                 "      - { at: 5s, scale: producer, workload: w, rate: 300/s }\n"));
+    expect_error(text, "bad.yaml:22:", "a `scale: producer` step cannot run with workers");
+  }
+  SUBCASE("nothing to share") {
+    std::string text = "name: t\nworkers: 2\ntimeline:\n  - phase: a\n    duration: 1s\n";
+    expect_error(text, "bad.yaml:2:10: ", "shares kafka-producer workloads, and the scenario has none");
+  }
+}

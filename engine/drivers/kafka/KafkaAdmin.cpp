@@ -77,6 +77,21 @@ Status create_topics(rd_kafka_t* rk, const std::vector<const TopicSpec*>& topics
   return topic_errors(results, n, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "cannot create topic", endpoint);
 }
 
+Status delete_topics(rd_kafka_t* rk, const std::vector<std::string>& topics, const std::string& endpoint) {
+  if (topics.empty()) return std::nullopt;
+  std::vector<rd_kafka_DeleteTopic_t*> specs;
+  for (const auto& t : topics) specs.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
+  Queue q(rd_kafka_queue_new(rk));
+  rd_kafka_DeleteTopics(rk, specs.data(), specs.size(), nullptr, q.get());
+  for (auto* x : specs) rd_kafka_DeleteTopic_destroy(x);
+  auto ev = await_result(q.get(), "DeleteTopics", endpoint);
+  if (!ev) return ev.error();
+  const rd_kafka_DeleteTopics_result_t* res = rd_kafka_event_DeleteTopics_result(ev->get());
+  size_t n = 0;
+  const rd_kafka_topic_result_t** results = res ? rd_kafka_DeleteTopics_result_topics(res, &n) : nullptr;
+  return topic_errors(results, n, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, "cannot delete topic", endpoint);
+}
+
 Result<std::map<std::string, std::map<std::string, std::string>>> describe_topic_configs(rd_kafka_t* rk,
                                                                                       const std::vector<std::string>& topics,
                                                                                       const std::string& endpoint) {

@@ -21,6 +21,9 @@ Result<std::map<std::string, std::map<std::string, std::string>>> describe_topic
                                                                                       const std::vector<std::string>& topics,
                                                                                       const std::string& endpoint);
 
+// Deletes the topics; one that does not exist is not an error.
+Status delete_topics(rd_kafka_t* rk, const std::vector<std::string>& topics, const std::string& endpoint);
+
 // Grows `topic` to `total` partitions.
 Status create_partitions(rd_kafka_t* rk, const std::string& topic, int total, const std::string& endpoint);
 
