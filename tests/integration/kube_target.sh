@@ -227,6 +227,7 @@ check "... and a namespace the run did not create is kept" k get namespace plain
 # worker ever reports: the run must say which pod ended before it was ready
 # and stop with exit 3; the Job it created must be valid (a strict
 # server-side dry-run of RESULTS/workers/job.json) and gone afterwards.
+generator=$(cd "$SRC/lua" && pwd)/bigpetstore.lua
 cat >"$work/dist.yaml" <<EOF
 name: dist-k8s
 target: kubernetes
@@ -244,7 +245,7 @@ workloads:
   orders:
     type: kafka-producer
     topic: dist
-    generator: { lua: $SRC/lua/bigpetstore.lua }
+    generator: { lua: $generator }
 timeline:
   - phase: p
     duration: 5s
