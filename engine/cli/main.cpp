@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <random>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -461,7 +462,12 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
     wl.seed = scenario.seed;
     wl.bootstrap = target.kafka_bootstrap();
     wl.kafka_properties = target.kafka_properties();
-    wl.topic = "kapture-run-" + dir.filename().string();
+    // Unique to this run even beside another coordinator on the same cluster.
+    std::random_device rd;
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::string suffix;
+    for (int i = 0; i < 6; ++i) suffix += digits[rd() % 36];
+    wl.topic = "kapture-run-" + dir.filename().string() + "-" + suffix;
     wl.results_dir = dir.string();
     if (!opt.quiet) std::fprintf(stderr, "%s: starting %d workers\n", scenario.name.c_str(), scenario.workers);
     if (auto err = fleet->launch(wl)) return setup_failed(*err);
@@ -561,6 +567,7 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   eo.quiet = opt.quiet;
   eo.drain_ms = opt.drain_s * 1000;
   eo.live = &live;
+  if (fleet) eo.check_delay_us = 1000000;  // the workers' seconds arrive over Kafka
   // Leadership, ISR and recovery times as the run goes, on every target.
   ClusterObserver observer(metrics, events, *clock);
   // A kubernetes run may load only the API: no Kafka to observe then.
@@ -576,6 +583,10 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
   signals.on_signal([&executor] { executor.interrupt(); });
   RunRecord run = executor.run();
   signals.on_signal(nullptr);
+  // A worker that did not finish (found when the fleet stopped, after the
+  // timeline) leaves the run without its measurements or ledger.
+  if (fleet && !run.error && !run.interrupted)
+    if (auto lost = fleet->failure()) run.error = lost;
   observer.stop();
   // The ledger: what the producers had acknowledged against what reached
   // PostgreSQL (and Redis aggregates against PostgreSQL sums).

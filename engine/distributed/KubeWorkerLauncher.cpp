@@ -1,5 +1,6 @@
 #include "distributed/KubeWorkerLauncher.h"
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,33 +15,43 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_file(const std::string& path) {
+Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) return usage_error(path + ": cannot read it for the workers' ConfigMap");
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+nlohmann::json field(const nlohmann::json& j, const char* key) { return j.is_object() ? j.value(key, nlohmann::json::object()) : nlohmann::json::object(); }
+std::string text(const nlohmann::json& j, const char* key, const std::string& otherwise) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : otherwise;
 }
 
 KubeResourceType pod_type() { return *builtin_resource_type("v1", "Pod"); }
 
 // "Failed (Error, exit code 3)", "Pending (ImagePullBackOff: ...)".
 std::string pod_state(const nlohmann::json& pod) {
-  std::string out = pod["status"].value("phase", std::string("Unknown"));
-  const auto& statuses = pod["status"].value("containerStatuses", nlohmann::json::array());
-  if (!statuses.empty()) {
-    const auto& st = statuses[0]["state"];
+  const nlohmann::json status = field(pod, "status");
+  std::string out = text(status, "phase", "Unknown");
+  const nlohmann::json statuses = status.value("containerStatuses", nlohmann::json::array());
+  if (statuses.is_array() && !statuses.empty()) {
+    const nlohmann::json st = field(statuses[0], "state");
     if (st.contains("terminated")) {
-      out += " (" + st["terminated"].value("reason", std::string("terminated")) + ", exit code " +
-             std::to_string(st["terminated"].value("exitCode", -1)) + ")";
+      const nlohmann::json t = field(st, "terminated");
+      out += " (" + text(t, "reason", "terminated") + ", exit code " + std::to_string(t.value("exitCode", -1)) + ")";
     } else if (st.contains("waiting")) {
-      out += " (" + st["waiting"].value("reason", std::string("waiting"));
-      std::string msg = st["waiting"].value("message", std::string());
+      const nlohmann::json w = field(st, "waiting");
+      out += " (" + text(w, "reason", "waiting");
+      std::string msg = text(w, "message", "");
       if (!msg.empty()) out += ": " + msg.substr(0, 200);
       out += ")";
     }
   }
   return out;
 }
+
+std::string pod_name(const nlohmann::json& pod) { return text(field(pod, "metadata"), "name", "?"); }
 
 }  // namespace
 
@@ -63,9 +74,23 @@ Status KubeWorkerLauncher::launch(const WorkerLaunch& l) {
   spec.image = settings_.image;
   spec.resources = settings_.resources;
   spec.scenario_file = fs::path(scenario_.file).filename().string();
-  spec.scenario_text = read_file(scenario_.file);
-  for (const auto& w : scenario_.workloads)
-    if (w.generator) spec.lua_files.emplace_back(w.generator->display_path, read_file(w.generator->lua_path));
+  auto scenario_text = read_file(scenario_.file);
+  if (!scenario_text) return scenario_text.error();
+  spec.scenario_text = *scenario_text;
+  // Each generator goes into the ConfigMap at the path the scenario names,
+  // beside the scenario, where the worker looks first: that path must stay
+  // inside the mounted directory.
+  for (const auto& w : scenario_.workloads) {
+    if (!w.generator) continue;
+    const std::string& path = w.generator->display_path;
+    if (path.empty() || path[0] == '/' || path.find("..") != std::string::npos)
+      return usage_error("workers on Kubernetes: generator '" + path +
+                         "' must be a relative path below the scenario's directory (it is mounted into the worker pods beside the scenario)",
+                         w.where);
+    auto content = read_file(w.generator->lua_path);
+    if (!content) return content.error();
+    spec.lua_files.emplace_back(path, *content);
+  }
   auto objects = worker_job_objects(spec);
 
   // What was created, for the user (credentials left out).
@@ -94,10 +119,11 @@ std::map<int, nlohmann::json> KubeWorkerLauncher::pods() {
   auto list = client_->list(KubeObjectRef{pod_type(), ns_, ""}, o);
   if (!kube_ok(list)) return out;
   for (const auto& pod : kube_value(list).value("items", nlohmann::json::array())) {
-    const auto& ann = pod["metadata"].value("annotations", nlohmann::json::object());
-    std::string index = ann.value("batch.kubernetes.io/job-completion-index", std::string());
-    if (index.empty()) continue;
-    out[std::stoi(index)] = pod;
+    std::string index = text(field(field(pod, "metadata"), "annotations"), "batch.kubernetes.io/job-completion-index", "");
+    int i = -1;
+    auto [end, ec] = std::from_chars(index.data(), index.data() + index.size(), i);
+    if (ec != std::errc() || end != index.data() + index.size() || i < 0) continue;
+    out[i] = pod;
   }
   return out;
 }
@@ -109,10 +135,10 @@ std::vector<EndedWorker> KubeWorkerLauncher::ended() {
   if (!launched_ || now - last_look_ < std::chrono::seconds(1)) return out;
   last_look_ = now;
   for (const auto& [index, pod] : pods()) {
-    std::string phase = pod["status"].value("phase", std::string());
+    std::string phase = text(field(pod, "status"), "phase", "");
     if ((phase != "Failed" && phase != "Succeeded") || reported_.count(index)) continue;
     reported_.insert(index);
-    out.push_back({index, "pod " + pod["metadata"].value("name", std::string("?")) + " ended: " + pod_state(pod)});
+    out.push_back({index, "pod " + pod_name(pod) + " ended: " + pod_state(pod)});
   }
   return out;
 }
@@ -134,8 +160,7 @@ std::string KubeWorkerLauncher::about(int index) {
   auto all = pods();
   auto it = all.find(index);
   if (it == all.end()) return "no pod yet for index " + std::to_string(index) + " of Job " + name_ + " in " + ns_;
-  return "pod " + it->second["metadata"].value("name", std::string("?")) + " " + pod_state(it->second) + " (kubectl -n " + ns_ +
-         " logs " + it->second["metadata"].value("name", std::string("?")) + ")";
+  return "pod " + pod_name(it->second) + " " + pod_state(it->second) + " (kubectl -n " + ns_ + " logs " + pod_name(it->second) + ")";
 }
 
 }  // namespace kapture

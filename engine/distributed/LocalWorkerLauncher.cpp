@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -12,22 +13,6 @@
 namespace kapture {
 
 namespace fs = std::filesystem;
-
-std::vector<std::string> worker_arguments(const WorkerLaunch& l, const std::string& scenario_path, const std::string& index,
-                                          const std::string& properties_file) {
-  std::vector<std::string> args = {"worker",    scenario_path, "--index", index, "--workers", std::to_string(l.workers),
-                                   "--bootstrap", l.worker_bootstrap.empty() ? l.bootstrap : l.worker_bootstrap,
-                                   "--topic", l.topic, "--seed", std::to_string(l.seed)};
-  for (const auto& s : l.sets) {
-    args.push_back("--set");
-    args.push_back(s);
-  }
-  if (!properties_file.empty()) {
-    args.push_back("--kafka-properties-file");
-    args.push_back(properties_file);
-  }
-  return args;
-}
 
 LocalWorkerLauncher::~LocalWorkerLauncher() { stop(0); }
 
@@ -52,6 +37,7 @@ Status LocalWorkerLauncher::launch(const WorkerLaunch& l) {
     if (!ok) return runtime_error(properties_file_ + ": cannot write");
   }
   std::string scenario = fs::absolute(l.scenario_path, ec).string();
+  if (ec) return runtime_error(l.scenario_path + ": " + ec.message());
   for (int i = 0; i < l.workers; ++i) {
     std::vector<std::string> argv = {self};
     for (auto& a : worker_arguments(l, scenario, std::to_string(i), properties_file_)) argv.push_back(a);
@@ -75,8 +61,13 @@ std::vector<EndedWorker> LocalWorkerLauncher::ended() {
 }
 
 void LocalWorkerLauncher::stop(int timeout_ms) {
-  for (auto& c : children_)
-    if (c->running()) c->wait_exit(timeout_ms);  // killed after the timeout
+  // One deadline for all: each worker exits by itself once it sent `done`.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (auto& c : children_) {
+    if (!c->running()) continue;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    c->wait_exit(static_cast<int>(std::max<int64_t>(0, left)));  // killed after the deadline
+  }
   children_.clear();
   reported_.clear();
   if (!properties_file_.empty()) {

@@ -24,8 +24,4 @@ class LocalWorkerLauncher : public WorkerLauncher {
   std::string log_dir_, properties_file_;
 };
 
-// The worker's command line (after the program path): shared with the Job manifest.
-std::vector<std::string> worker_arguments(const WorkerLaunch& launch, const std::string& scenario_path, const std::string& index,
-                                          const std::string& properties_file);
-
 }  // namespace kapture

@@ -15,6 +15,7 @@ class RemoteWorkload : public Workload {
   const std::string& name() const override { return name_; }
   Status start() override { return std::nullopt; }  // the fleet started the workers
   void set_load(const LoadSpec& load, int64_t start_us, int64_t duration_us) override { fleet_.set_load(name_, load, start_us, duration_us); }
+  // The executor stops producers together; the first stop ends the whole fleet.
   void stop(int drain_ms) override { fleet_.stop(drain_ms); }
   std::optional<Error> failure() const override { return fleet_.failure(); }
   int64_t stuck_in_lua_ms() const override { return 0; }  // each worker watches its own Lua

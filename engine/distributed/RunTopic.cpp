@@ -20,8 +20,9 @@ Status RunTopic::create(const std::string& bootstrap, const std::map<std::string
   for (auto& spec : specs) {
     spec.partitions = 1;
     spec.replication_factor = std::clamp(brokers, 1, 3);
-    // A broker lost to chaos must not lose what the workers measured.
-    if (spec.replication_factor >= 2) spec.configs["min.insync.replicas"] = "2";
+    // A broker lost to chaos must neither lose what the workers measured
+    // nor stop them from sending it: two copies, one to spare.
+    if (spec.replication_factor >= 3) spec.configs["min.insync.replicas"] = "2";
   }
   return create_topics(client->get(), {&specs[0], &specs[1]}, bootstrap);
 }
@@ -92,7 +93,7 @@ void RunTopic::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaqu
   auto* t = static_cast<RunTopic*>(opaque);
   std::lock_guard lock(t->mu_);
   if (!t->failure_)
- t->failure_ = unreachable_error("run topic " + t->write_topic_ + " at " + t->bootstrap_ + ": a message was not delivered: " +
+    t->failure_ = unreachable_error("run topic " + t->write_topic_ + " at " + t->bootstrap_ + ": a message was not delivered: " +
                                     rd_kafka_err2str(m->err));
 }
 
@@ -103,7 +104,7 @@ Status RunTopic::send(const RunMessage& m) {
                                               RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(bytes.data(), bytes.size()),
                                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
   rd_kafka_poll(producer_.get(), 0);
- if (err) return unreachable_error("run topic " + write_topic_ + ": cannot send '" + run_message_type_name(m.type) + "': " + rd_kafka_err2str(err));
+  if (err) return unreachable_error("run topic " + write_topic_ + ": cannot send '" + run_message_type_name(m.type) + "': " + rd_kafka_err2str(err));
   return std::nullopt;
 }
 

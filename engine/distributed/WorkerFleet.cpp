@@ -37,6 +37,7 @@ Status WorkerFleet::launch(const WorkerLaunch& l) {
   }
   reader_ = std::thread([this] { read_loop(); });
   if (auto err = launcher_.launch(l)) return err;
+  launched_ = true;
   events_.write("workers_launched", {{"workers", l.workers}, {"topic", l.topic}});
   return std::nullopt;
 }
@@ -65,10 +66,14 @@ Status WorkerFleet::start(const RunClock& clock, const std::function<bool()>& in
     }
     if (steady_ms() > deadline) {
       std::string msg = "workers: " + std::to_string(ready) + " of " + std::to_string(workers()) + " ready within " +
-                        std::to_string(options_.ready_timeout_ms / 1000) + " s (run topic " + topic_->name() + ")";
-      std::lock_guard lock(mu_);
-      for (size_t i = 0; i < state_.size(); ++i)
-        if (!state_[i].ready) msg += "; worker " + std::to_string(i) + ": " + launcher_.about(static_cast<int>(i));
+                        std::to_string(options_.ready_timeout_ms / 1000) + " s (run topics " + topic_->name() + ".*)";
+      std::vector<int> waiting;
+      {
+        std::lock_guard lock(mu_);
+        for (size_t i = 0; i < state_.size(); ++i)
+          if (!state_[i].ready) waiting.push_back(static_cast<int>(i));
+      }
+      for (int i : waiting) msg += "; worker " + std::to_string(i) + ": " + launcher_.about(i);
       return unreachable_error(msg);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -84,10 +89,40 @@ void WorkerFleet::set_load(const std::string& workload, const LoadSpec& load, in
   m.load = load;
   m.start_us = start_us;
   m.duration_us = duration_us;
-  if (auto err = topic_->send(m)) {
-    std::lock_guard lock(mu_);
-    if (!failure_) failure_ = *err;
+  if (auto err = topic_->send(m)) record_failure(*err);
+}
+
+void WorkerFleet::note_ended(const std::vector<EndedWorker>& ended) {
+  for (const auto& e : ended) {
+    if (e.index < 0 || e.index >= workers()) continue;
+    WorkerState& s = state_[static_cast<size_t>(e.index)];
+    s.ended = e.why;
+    s.ended_at_ms = steady_ms();
   }
+}
+
+std::optional<WorkerFleet::Lost> WorkerFleet::first_lost() const {
+  const int64_t now = steady_ms();
+  for (size_t i = 0; i < state_.size(); ++i) {
+    const WorkerState& s = state_[i];
+    if (s.done) continue;
+    // Its last messages may still be on their way: a failure it reported
+    // says more than its exit status.
+    if (!s.ended.empty() && now - s.ended_at_ms > kEndedGraceMs) return Lost{static_cast<int>(i), s.ended};
+    if (s.ready && now - s.last_heard_ms > options_.silence_limit_ms)
+      return Lost{static_cast<int>(i), "was not heard from for " + std::to_string(options_.silence_limit_ms / 1000) + " s"};
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> WorkerFleet::reported_failure() const {
+  for (size_t i = 0; i < state_.size(); ++i) {
+    const WorkerState& s = state_[i];
+    if (s.failed.empty()) continue;
+    std::string msg = "worker " + std::to_string(i) + ": " + s.failed;
+    return s.failed_usage ? usage_error(msg) : runtime_error(msg);
+  }
+  return std::nullopt;
 }
 
 void WorkerFleet::stop(int drain_ms) {
@@ -100,18 +135,20 @@ void WorkerFleet::stop(int drain_ms) {
       m.type = failure_ ? RunMessage::Type::Abort : RunMessage::Type::Stop;
     }
     m.drain_ms = drain_ms;
-    topic_->send(m);
+    if (auto err = topic_->send(m)) spdlog::warn("workers: {}", err->message);
     // Every worker done (its measurements and ledger are before `done` on
-    // the topic), or gone.
-    const int64_t deadline = steady_ms() + drain_ms + 30000;
+    // the topic), or gone; one that never became ready is not waited for long.
+    const int64_t started = steady_ms();
+    const int64_t deadline = started + (launched_ ? drain_ms + 30000 : 5000);
     while (steady_ms() < deadline) {
       auto ended = launcher_.ended();
       bool settled = true;
       {
         std::lock_guard lock(mu_);
-        for (const auto& e : ended)
-          if (e.index >= 0 && e.index < workers()) state_[static_cast<size_t>(e.index)].ended = e.why;
-        for (const auto& st : state_) settled = settled && (st.done || !st.ended.empty());
+        note_ended(ended);
+        const int64_t now = steady_ms();
+        for (const auto& st : state_)
+          settled = settled && (st.done || (!st.ended.empty() && now - st.ended_at_ms > kEndedGraceMs) || (!st.ready && now - started > 5000));
       }
       if (settled) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -120,14 +157,25 @@ void WorkerFleet::stop(int drain_ms) {
   launcher_.stop(10000);
   stopping_reader_ = true;
   if (reader_.joinable()) reader_.join();
+  // A worker that did not finish took measurements or its ledger with it.
+  std::optional<Lost> unfinished;
+  {
+    std::lock_guard lock(mu_);
+    if (!failure_) failure_ = reported_failure();
+    for (size_t i = 0; i < state_.size() && !failure_ && !unfinished; ++i)
+      if (!state_[i].done)
+        unfinished = Lost{static_cast<int>(i), state_[i].ended.empty() ? "did not finish within the drain" : state_[i].ended};
+  }
+  if (unfinished) record_failure(lost(unfinished->index, unfinished->why));
   if (topic_) {
     topic_.reset();
     if (auto err = RunTopic::remove(launch_.bootstrap, launch_.kafka_properties, launch_.topic))
-      spdlog::warn("workers: the run topic stays: {}", err->message);
+      spdlog::warn("workers: the run topics stay: {}", err->message);
   }
   events_.write("workers_stopped", to_json());
 }
 
+// Not under mu_: about() may ask the Kubernetes API.
 Error WorkerFleet::lost(int index, const std::string& why) {
   char at[32] = "";
   if (clock_) std::snprintf(at, sizeof at, " at %.1fs", static_cast<double>(clock_->now_us()) / 1e6);
@@ -136,28 +184,32 @@ Error WorkerFleet::lost(int index, const std::string& why) {
   return runtime_error(msg + " (" + launcher_.about(index) + ")");
 }
 
+void WorkerFleet::record_failure(const Error& e) {
+  {
+    std::lock_guard lock(mu_);
+    if (failure_) return;
+    failure_ = e;
+  }
+  events_.write("worker_lost", {{"error", e.message}});
+}
+
 std::optional<Error> WorkerFleet::failure() {
   auto ended = launcher_.ended();
-  std::lock_guard lock(mu_);
-  if (failure_) return failure_;
-  for (const auto& e : ended) {
-    if (e.index < 0 || e.index >= workers()) continue;
-    WorkerState& s = state_[static_cast<size_t>(e.index)];
-    s.ended = e.why;
-    if (!s.done && !failure_) failure_ = lost(e.index, e.why);
-  }
-  const int64_t now = steady_ms();
-  for (size_t i = 0; i < state_.size() && !failure_; ++i) {
-    WorkerState& s = state_[i];
-    if (!s.failed.empty()) {
-      std::string msg = "worker " + std::to_string(i) + ": " + s.failed;
-      failure_ = s.failed_usage ? usage_error(msg) : runtime_error(msg);
-    } else if (s.ready && !s.done && now - s.last_heard_ms > options_.silence_limit_ms) {
-      s.ended = "was not heard from for " + std::to_string(options_.silence_limit_ms / 1000) + " s";
-      failure_ = lost(static_cast<int>(i), s.ended);
+  std::optional<Lost> gone;
+  {
+    std::lock_guard lock(mu_);
+    if (failure_) return failure_;
+    note_ended(ended);
+    if (auto reported = reported_failure()) {
+      failure_ = reported;
+      events_.write("worker_lost", {{"error", reported->message}});
+      return failure_;
     }
+    gone = first_lost();
   }
-  if (failure_) events_.write("worker_lost", {{"error", failure_->message}});
+  if (!gone) return std::nullopt;
+  record_failure(lost(gone->index, gone->why));
+  std::lock_guard lock(mu_);
   return failure_;
 }
 
@@ -190,6 +242,8 @@ void WorkerFleet::read_loop() {
       last_beat = steady_ms();
     }
     if (auto m = topic_->next(100)) handle(*m);
+    // A load or stop that Kafka did not take: the workers do not follow the timeline.
+    if (auto f = topic_->failure()) record_failure(*f);
   }
 }
 
@@ -227,7 +281,6 @@ void WorkerFleet::handle(const RunMessage& m) {
     }
     case RunMessage::Type::Done:
       s.done = true;
-      s.expected_chunks = m.ledger_chunks;
       if (s.ledger_chunks != m.ledger_chunks && !failure_)
         failure_ = runtime_error("worker " + std::to_string(m.from) + ": " + std::to_string(s.ledger_chunks) + " of " +
                                  std::to_string(m.ledger_chunks) + " ledger messages arrived");

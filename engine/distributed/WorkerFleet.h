@@ -62,16 +62,30 @@ class WorkerFleet {
     bool ready = false, done = false;
     int64_t last_heard_ms = 0;  // steady clock
     int64_t ledger_chunks = 0;  // received
-    int64_t expected_chunks = -1;  // from `done`
     int64_t seconds_received = 0;
-    std::string failed;  // its own report
+    std::string failed;         // its own report
     bool failed_usage = false;  // ... of a scenario or Lua error
-    std::string ended;   // the launcher's
+    std::string ended;          // the launcher's: how it ended
+    int64_t ended_at_ms = 0;    // when the launcher said so
   };
+  struct Lost {
+    int index;
+    std::string why;
+  };
+  // How long a worker that ended without `done` has for its last messages
+  // (a failure report, its ledger) to be read before it counts as lost.
+  static constexpr int64_t kEndedGraceMs = 3000;
+
   void read_loop();
   void handle(const RunMessage& m);
   bool all(bool WorkerState::*flag) const;
+  // These three with mu_ held.
+  void note_ended(const std::vector<EndedWorker>& ended);
+  std::optional<Lost> first_lost() const;
+  std::optional<Error> reported_failure() const;
+  // These without: lost() may ask the Kubernetes API about a pod.
   Error lost(int index, const std::string& why);
+  void record_failure(const Error& e);
 
   WorkerLauncher& launcher_;
   MetricsStore& metrics_;
@@ -82,6 +96,7 @@ class WorkerFleet {
   std::unique_ptr<RunTopic> topic_;
   std::thread reader_;
   std::atomic<bool> stopping_reader_{false};
+  bool launched_ = false;  // every worker was started
   bool stopped_ = false;
 
   mutable std::mutex mu_;

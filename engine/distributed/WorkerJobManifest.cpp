@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "distributed/LocalWorkerLauncher.h"
 
 namespace kapture {
 

@@ -30,6 +30,11 @@ struct EndedWorker {
   std::string why;  // "exited with status 3", "killed by signal 9", "pod ... failed"
 };
 
+// A worker's command line after the program path (`worker SCENARIO --index
+// I ...`), for a child process and for a pod's args alike.
+std::vector<std::string> worker_arguments(const WorkerLaunch& launch, const std::string& scenario_path, const std::string& index,
+                                          const std::string& properties_file);
+
 class WorkerLauncher {
  public:
   virtual ~WorkerLauncher() = default;

@@ -95,9 +95,12 @@ class MetricsShipper {
   std::thread thread_;
 };
 
-// A ledger in messages of at most ~256 KB of encoded sequence numbers.
-int64_t send_ledger(RunTopic& topic, int index, const std::string& workload, const AckLedger& ledger) {
-  constexpr uint64_t kSpan = 2000000;  // seqs per message: a gap of one byte each at most this many
+// A ledger in messages of at most about 200 KB per set: a span of 200,000
+// sequence numbers is at most 200,000 members of one byte each (a gap
+// under 128), or fewer members of larger gaps; Kafka's default message
+// limit is 1 MB. The number of messages sent, or why one could not be.
+Result<int64_t> send_ledger(RunTopic& topic, int index, const std::string& workload, const AckLedger& ledger) {
+  constexpr uint64_t kSpan = 200000;
   const uint64_t limit = std::max(ledger.acked.limit(), ledger.failed.limit());
   int64_t chunks = 0;
   for (uint64_t from = 0; from < limit || chunks == 0; from += kSpan) {
@@ -108,7 +111,7 @@ int64_t send_ledger(RunTopic& topic, int index, const std::string& workload, con
     encode_seqs(ledger.acked, from, from + kSpan, m.acked);
     encode_seqs(ledger.failed, from, from + kSpan, m.failed);
     if (m.acked.empty() && m.failed.empty() && chunks > 0) continue;
-    if (auto err = topic.send(m)) spdlog::warn("worker {}: {}", index, err->message);
+    if (auto err = topic.send(m)) return *err;
     ++chunks;
   }
   return chunks;
@@ -170,7 +173,11 @@ int run_worker(const Scenario& scenario, const WorkerOptions& o, const std::atom
   RunMessage ready;
   ready.type = RunMessage::Type::Ready;
   ready.from = o.index;
-  run_topic.send(ready);
+  if (auto err = run_topic.send(ready)) {
+    spdlog::error("{}: {}", me, err->message);
+    for (auto& p : producers) p->stop(0);
+    return 3;
+  }
   spdlog::info("{}: ready, {} producer workload(s)", me, producers.size());
 
   // 3. Loads until stop or abort.
@@ -216,9 +223,21 @@ int run_worker(const Scenario& scenario, const WorkerOptions& o, const std::atom
   RunMessage done;
   done.type = RunMessage::Type::Done;
   done.from = o.index;
-  for (auto& p : producers)
-    if (p->keeps_ledger()) done.ledger_chunks += send_ledger(run_topic, o.index, p->name(), p->ledger());
-  run_topic.send(done);
+  for (auto& p : producers) {
+    if (!p->keeps_ledger()) continue;
+    auto sent = send_ledger(run_topic, o.index, p->name(), p->ledger());
+    if (!sent) {
+      // Without its ledger the coordinator cannot judge: say why, and no `done`.
+      spdlog::error("{}: {}", me, sent.error().message);
+      fail(sent.error());
+      return 3;
+    }
+    done.ledger_chunks += *sent;
+  }
+  if (auto err = run_topic.send(done)) {
+    spdlog::error("{}: {}", me, err->message);
+    return 3;
+  }
   if (auto err = run_topic.flush(30000)) {
     spdlog::error("{}: {}", me, err->message);
     return 3;

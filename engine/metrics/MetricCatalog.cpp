@@ -10,6 +10,7 @@ const std::vector<MetricInfo>& metric_catalog() {
        "actual send (produce call) to delivery report"},
       {"produce.schedule_lag", MetricKind::Histogram, MetricUnit::Microseconds,
        "actual send minus intended send: how late the generator was"},
+      {"produce.record_bytes", MetricKind::Histogram, MetricUnit::Bytes, "the value size of each acknowledged record"},
       {"produce.intended", MetricKind::Counter, MetricUnit::Count, "records the arrival schedule asked for"},
       {"produce.dropped", MetricKind::Counter, MetricUnit::Count,
        "records the schedule asked for that the generator never sent (it fell behind)"},

@@ -202,6 +202,11 @@ class Loader {
   // that rescales a producer has no single process to act on.
   void distributed(const YAML::Node& node, const Scenario& s) {
     if (s.workloads.empty()) error(node, "workers: " + std::to_string(s.workers) + " shares kafka-producer workloads, and the scenario has none");
+    // Threads beyond `threads` only serve scale steps; with them the
+    // workers' sequence numbers would no longer be one engine's.
+    for (const auto& w : s.workloads)
+      if (w.max_threads != w.threads)
+        errors_.push_back(usage_error("workload '" + w.name + "': max_threads cannot differ from threads with workers (it serves `scale: producer` steps, which workers cannot run)", w.where));
     for (const auto& p : s.phases) {
       for (const auto& st : p.steps)
         if (st.verb == ChaosVerb::ScaleProducer)

@@ -175,11 +175,11 @@ RunRecord TimelineExecutor::run() {
     for (;;) {
       std::sort(actions.begin(), actions.end(), [](const Action& a, const Action& b) { return a.at < b.at || (a.at == b.at && a.undo > b.undo); });
       int64_t next = phase_end;
-      if (bench && !bench_done) next = std::max(next, next_tick + 100000);  // wait for the last step's tick
+      if (bench && !bench_done) next = std::max(next, next_tick + options_.check_delay_us);  // wait for the last step's tick
       if (!actions.empty()) next = std::min(next, actions.front().at);
-      // Checks run 100 ms after each whole second, once every worker has
-      // handed over the second that just ended.
-      next = std::min(next, next_tick + 100000);
+      // Checks run a little after each whole second (check_delay_us), once
+      // every worker has handed over the second that just ended.
+      next = std::min(next, next_tick + options_.check_delay_us);
       if (!wait_until(next)) {
         ended_by = "interrupt";
         record.interrupted = true;
@@ -241,7 +241,7 @@ RunRecord TimelineExecutor::run() {
         }
         continue;
       }
-      if (now >= next_tick + 100000) {
+      if (now >= next_tick + options_.check_delay_us) {
         if (auto err = check_workloads()) {
           record.error = err;
           ended_by = "error";

@@ -26,6 +26,10 @@ struct ExecutorOptions {
   int drain_ms = 10000;                // how long stopped workloads wait for deliveries
   int64_t lua_stuck_limit_ms = 5000;  // watchdog for runaway Lua calls
   LiveStatus* live = nullptr;          // filled in each second for the status line and /metrics
+  // How long after a whole second its checks run: once every recorder has
+  // handed it over (a distributed run's workers ship theirs over Kafka
+  // every 250 ms, so a second is complete at the coordinator later).
+  int64_t check_delay_us = 100000;
 };
 
 class TimelineExecutor {

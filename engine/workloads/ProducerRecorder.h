@@ -16,6 +16,7 @@ class ProducerRecorder : public SecondRecorder {
   using SecondRecorder::SecondRecorder;
 
   Histogram latency, send_latency, schedule_lag;
+  Histogram record_bytes;  // the value size of each acknowledged record
   int64_t intended = 0, sent = 0, acked = 0, failed = 0, queue_full = 0, bytes = 0;
   int64_t retries = 0, client_errors = 0, producer_restarts = 0;
   int64_t in_flight = 0;  // a gauge: not cleared
@@ -54,6 +55,7 @@ class ProducerRecorder : public SecondRecorder {
     put(s, "produce.latency", latency);
     put(s, "produce.send_latency", send_latency);
     put(s, "produce.schedule_lag", schedule_lag);
+    put(s, "produce.record_bytes", record_bytes);
     for (const auto& t : topics) {
       s.counters[t->acked_name] = t->acked;
       s.counters[t->failed_name] = t->failed;
@@ -66,6 +68,7 @@ class ProducerRecorder : public SecondRecorder {
     latency.reset();
     send_latency.reset();
     schedule_lag.reset();
+    if (record_bytes.count()) record_bytes.reset();
     intended = sent = acked = failed = queue_full = bytes = retries = client_errors = producer_restarts = 0;
     for (auto& t : topics) {
       if (t->latency.count()) t->latency.reset();

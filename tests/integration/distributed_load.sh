@@ -8,9 +8,11 @@
 #   - the same counts (every scheduled record sent and acknowledged), the
 #     same ledger, and the same records in Kafka (by id and content, times
 #     aside), so the union of the workers is exactly that one engine;
-#   - the merged latency histogram holds every acknowledged record, and its
-#     percentiles are of the same order (two runs on a shared 2-core machine
-#     never measure identical latencies; the merge itself is exact, see
+#   - the merged histogram of record sizes (the same records, so the same
+#     sizes) gives the same percentiles to the bucket; the merged latency
+#     histogram holds every acknowledged record, and its percentiles are of
+#     the same order (two runs on a shared 2-core machine never measure
+#     identical latencies; the merge itself is exact, see
 #     tests/unit/run_message_test.cpp);
 # and a worker killed (SIGKILL) mid-run fails the run with exit 3 and a
 # message naming it, instead of a pass on a lower rate.
@@ -23,7 +25,7 @@ S="$SRC/scenarios/distributed-load.yaml"
 # records FILE: the records a kept cluster's `orders` holds, one canonical
 # JSON per line (times dropped: they say when, not what), sorted.
 records() {
-  kcat -C -b "$bootstrap" -t orders -e -q -f '%s\n' 2>/dev/null | /usr/bin/python3 -c '
+  kcat -C -b "$bootstrap" -t orders -e -q -f '%s\n' 2>"$1.err" | /usr/bin/python3 -c '
 import json, sys
 out = []
 for line in sys.stdin:
@@ -46,7 +48,9 @@ check "workers: three workers, each ready, done and reporting" \
 check "workers: three worker processes logged their share" \
   test "$(ls "$d3"/workers/worker-*.log 2>/dev/null | wc -l)" = 3
 records "$work/records3"
-check "workers: the run topic was removed" sh -c "! kcat -L -b '$bootstrap' 2>/dev/null | grep -q 'kapture-run-'"
+kcat -L -b "$bootstrap" >"$work/topics3" 2>&1
+check "workers: the run topics were removed (the cluster lists orders, no kapture-run-*)" \
+  sh -c "grep -q 'topic \"orders\"' '$work/topics3' && ! grep -q 'kapture-run-' '$work/topics3'"
 stop_kept
 
 # ---- 2. one engine, three threads, the same total rate and seed ----
@@ -71,9 +75,16 @@ check "the same ledger, nothing lost or duplicated" test "$l3" = "$l1"
 check "the ledger covers every scheduled record" test "$(json "$s3" "j['ledger']['acked'] == j['run']['counters']['produce.intended'] > 5000")" = True
 n3=$(wc -l <"$work/records3"); n1=$(wc -l <"$work/records1")
 echo "records in Kafka: workers $n3, one engine $n1"
+check "every scheduled record read back from Kafka in both runs" test "$n3" = "$(json "$s3" "j['run']['counters']['produce.intended']")" -a "$n1" = "$n3"
 check "the same records in Kafka, by id and content" cmp -s "$work/records3" "$work/records1"
 check "the merged latency histogram holds every acknowledged record" \
   test "$(json "$s3" "j['run']['latency']['count'] == j['ledger']['acked']")" = True
+# Record sizes are the same records' sizes in both runs: their merged
+# histogram must give the same percentiles, to the bucket.
+b3=$(json "$s3" "[j['run']['histograms']['produce.record_bytes'][k] for k in ('count', 'min', 'p50', 'p99', 'max')]")
+b1=$(json "$s1" "[j['run']['histograms']['produce.record_bytes'][k] for k in ('count', 'min', 'p50', 'p99', 'max')]")
+echo "record sizes (count, min, p50, p99, max): workers $b3, one engine $b1"
+check "the same merged percentiles of a deterministic histogram (record sizes)" test "$b3" = "$b1"
 p3=$(json "$s3" "j['run']['latency']['p50_ms']")
 p1=$(json "$s1" "j['run']['latency']['p50_ms']")
 echo "p50 latency: workers ${p3} ms, one engine ${p1} ms"

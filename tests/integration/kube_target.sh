@@ -227,7 +227,8 @@ check "... and a namespace the run did not create is kept" k get namespace plain
 # worker ever reports: the run must say which pod ended before it was ready
 # and stop with exit 3; the Job it created must be valid (a strict
 # server-side dry-run of RESULTS/workers/job.json) and gone afterwards.
-generator=$(cd "$SRC/lua" && pwd)/bigpetstore.lua
+# The generator beside the scenario, as the workers' ConfigMap mounts it.
+mkdir -p "$work/lua" && cp "$SRC/lua/bigpetstore.lua" "$work/lua/"
 cat >"$work/dist.yaml" <<EOF
 name: dist-k8s
 target: kubernetes
@@ -245,7 +246,7 @@ workloads:
   orders:
     type: kafka-producer
     topic: dist
-    generator: { lua: $generator }
+    generator: { lua: lua/bigpetstore.lua }
 timeline:
   - phase: p
     duration: 5s
@@ -261,6 +262,8 @@ check "workers on kwok: the message names a worker pod of the Job and how it end
 check "workers on kwok: the Job was created" test "$(ev "$rd" "len([x for x in e if x['type']=='workers_launched' and x['workers']==2])")" = 1
 check "job.json: an Indexed Job of 2, no retries, the image and resources asked for" \
   test "$(json "$rd/workers/job.json" "[(x['spec']['completionMode'], x['spec']['completions'], x['spec']['parallelism'], x['spec']['backoffLimit'], x['spec']['template']['spec']['containers'][0]['image'], x['spec']['template']['spec']['containers'][0]['resources']['requests']['cpu']) for x in j['items'] if x['kind']=='Job']")" = "[('Indexed', 2, 2, 0, 'kapture-engine:test', '500m')]"
+check "job.json: the ConfigMap holds the scenario and its generator at lua/bigpetstore.lua" \
+  test "$(json "$rd/workers/job.json" "[[i['path'] for i in x['spec']['template']['spec']['volumes'][0]['configMap']['items']] for x in j['items'] if x['kind']=='Job'][0]")" = "['dist.yaml', 'lua/bigpetstore.lua']"
 check "job.json: pod i runs worker --index \$(JOB_COMPLETION_INDEX), the scenario from its ConfigMap" \
   test "$(json "$rd/workers/job.json" "[x['spec']['template']['spec']['containers'][0]['args'][:4] for x in j['items'] if x['kind']=='Job'][0]")" = "['worker', '/usr/share/kapture/run/dist.yaml', '--index', '\$(JOB_COMPLETION_INDEX)']"
 k create namespace k8s-dry >/dev/null 2>&1

@@ -3,7 +3,6 @@
 // server-side dry-run of the same objects is in kube_target.sh.
 #include <doctest/doctest.h>
 
-#include "distributed/LocalWorkerLauncher.h"
 #include "distributed/WorkerJobManifest.h"
 
 using namespace kapture;

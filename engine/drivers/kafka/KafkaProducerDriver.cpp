@@ -241,6 +241,7 @@ void KafkaProducerDriver::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg
   } else {
     r.acked++;
     r.bytes += static_cast<int64_t>(msg->len);
+    r.record_bytes.record(static_cast<int64_t>(msg->len));
     r.latency.record(now - s.intended_us);
     r.send_latency.record(now - s.sent_us);
     topic.acked++;
