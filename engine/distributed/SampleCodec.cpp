@@ -49,25 +49,19 @@ bool decode_sample(std::string_view& in, SecondSample& out) {
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t v = 0;
     if (!get_string(in, name) || !get_varint(in, v)) return false;
-    out.counters[name] += unzigzag(v);
+    if (!out.counters.emplace(name, unzigzag(v)).second) return false;
   }
   if (!get_varint(in, n) || n > kMaxSeries) return false;
   for (uint64_t i = 0; i < n; ++i) {
     double g = 0;
     if (!get_string(in, name) || !get_double(in, g)) return false;
-    out.gauges[name] += g;
+    if (!out.gauges.emplace(name, g).second) return false;
   }
   if (!get_varint(in, n) || n > kMaxSeries) return false;
   for (uint64_t i = 0; i < n; ++i) {
     SparseHistogram h;
     if (!get_string(in, name) || !SparseHistogram::decode(in, h)) return false;
-    auto [it, fresh] = out.histograms.emplace(name, h);
-    if (!fresh) {
-      Histogram merged;
-      merged.merge(it->second);
-      merged.merge(h);
-      it->second = merged.compact();
-    }
+    if (!out.histograms.emplace(name, h).second) return false;  // a name twice: not what encode_sample writes
   }
   return true;
 }

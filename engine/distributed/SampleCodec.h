@@ -13,7 +13,7 @@
 namespace kapture {
 
 void encode_sample(const SecondSample& sample, std::string& out);
-// Takes one sample from the front of `in`; false on garbage.
+// Takes one sample from the front of `in` into an empty `out`; false on garbage.
 bool decode_sample(std::string_view& in, SecondSample& out);
 
 // Members in increasing order as varint gaps: a worker's sequence numbers

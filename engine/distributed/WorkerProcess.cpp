@@ -35,18 +35,7 @@ class MetricsShipper {
 
   void take(int64_t second, const SecondSample& s) {
     std::lock_guard lock(mu_);
-    SecondSample& p = pending_[second];
-    for (const auto& [name, v] : s.counters) p.counters[name] += v;
-    for (const auto& [name, g] : s.gauges) p.gauges[name] += g;
-    for (const auto& [name, h] : s.histograms) {
-      auto [it, fresh] = p.histograms.emplace(name, h);
-      if (!fresh) {
-        Histogram merged;
-        merged.merge(it->second);
-        merged.merge(h);
-        it->second = merged.compact();
-      }
-    }
+    add_sample(pending_[second], s);
   }
   void start() {
     thread_ = std::thread([this] {

@@ -4,20 +4,13 @@
 
 namespace kapture {
 
-void MetricsStore::add(int64_t second, const SecondSample& sample) {
-  if (tap_) tap_(second, sample);
-  std::lock_guard lock(mu_);
-  // A second already folded into the totals (handed over late): add it
-  // there too; its gauges are older than what the totals show.
-  if (second < folded_to_) fold_into_totals(sample, false);
-  if (second < cold_before_ && cold_.add(second, sample)) return;
-  auto& s = seconds_[second];
-  for (const auto& [name, v] : sample.counters) s.counters[name] += v;
-  for (const auto& [name, g] : sample.gauges) s.gauges[name] += g;
-  for (const auto& [name, h] : sample.histograms) {
-    auto it = s.histograms.find(name);
-    if (it == s.histograms.end()) {
-      s.histograms.emplace(name, h);
+void add_sample(SecondSample& into, const SecondSample& from) {
+  for (const auto& [name, v] : from.counters) into.counters[name] += v;
+  for (const auto& [name, g] : from.gauges) into.gauges[name] += g;
+  for (const auto& [name, h] : from.histograms) {
+    auto it = into.histograms.find(name);
+    if (it == into.histograms.end()) {
+      into.histograms.emplace(name, h);
     } else {
       Histogram merged;
       merged.merge(it->second);
@@ -25,6 +18,16 @@ void MetricsStore::add(int64_t second, const SecondSample& sample) {
       it->second = merged.compact();
     }
   }
+}
+
+void MetricsStore::add(int64_t second, const SecondSample& sample) {
+  if (tap_) tap_(second, sample);
+  std::lock_guard lock(mu_);
+  // A second already folded into the totals (handed over late): add it
+  // there too; its gauges are older than what the totals show.
+  if (second < folded_to_) fold_into_totals(sample, false);
+  if (second < cold_before_ && cold_.add(second, sample)) return;
+  add_sample(seconds_[second], sample);
   retire_old_seconds();
 }
 

@@ -21,6 +21,10 @@ struct SecondSample {
   std::map<std::string, double> gauges;  // summed over recorders (e.g. in-flight of every thread)
 };
 
+// Adds `from` into `into`: counters and gauges summed, histograms merged
+// bucket by bucket.
+void add_sample(SecondSample& into, const SecondSample& from);
+
 // A window of seconds [from, to).
 struct SecondWindow {
   int64_t from = 0;
