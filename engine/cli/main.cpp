@@ -6,13 +6,13 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <random>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "chaos/ChaosRouter.h"
+#include "common/RandomSuffix.h"
 #include "common/Redact.h"
 #include "distributed/KubeWorkerLauncher.h"
 #include "distributed/LocalWorkerLauncher.h"
@@ -93,6 +93,13 @@ struct Options {
   WorkerOptions worker;
   std::string worker_properties_file;
 
+  // The --set overrides, --workers among them (workers get the same).
+  std::vector<std::string> overrides() const {
+    std::vector<std::string> all = sets;
+    if (workers) all.push_back("workers=" + std::to_string(*workers));
+    return all;
+  }
+
   KubeConfigOptions kube_access() const {
     KubeConfigOptions k;
     k.kubeconfig = kubeconfig;
@@ -137,9 +144,7 @@ Result<std::map<std::string, std::string>> kafka_props(const std::vector<std::st
 
 std::optional<Prepared> prepare(const std::string& path, const Options& opt, std::vector<Error>& errors) {
   std::vector<Override> overrides;
-  std::vector<std::string> sets = opt.sets;
-  if (opt.workers) sets.push_back("workers=" + std::to_string(*opt.workers));
-  for (const auto& s : sets) {
+  for (const auto& s : opt.overrides()) {
     auto o = parse_override(s);
     if (!o) {
       errors.push_back(o.error());
@@ -453,21 +458,15 @@ int cmd_run(const Options& opt, SignalWatcher& signals) {
       launcher = std::make_unique<LocalWorkerLauncher>();
     }
     fleet = std::make_unique<WorkerFleet>(*launcher, metrics, events, fo);
-    std::vector<std::string> sets = opt.sets;
-    if (opt.workers) sets.push_back("workers=" + std::to_string(*opt.workers));
     WorkerLaunch wl;
     wl.workers = scenario.workers;
     wl.scenario_path = path;
-    wl.sets = sets;
+    wl.sets = opt.overrides();
     wl.seed = scenario.seed;
     wl.bootstrap = target.kafka_bootstrap();
     wl.kafka_properties = target.kafka_properties();
     // Unique to this run even beside another coordinator on the same cluster.
-    std::random_device rd;
-    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-    std::string suffix;
-    for (int i = 0; i < 6; ++i) suffix += digits[rd() % 36];
-    wl.topic = "kapture-run-" + dir.filename().string() + "-" + suffix;
+    wl.topic = "kapture-run-" + dir.filename().string() + "-" + random_suffix();
     wl.results_dir = dir.string();
     if (!opt.quiet) std::fprintf(stderr, "%s: starting %d workers\n", scenario.name.c_str(), scenario.workers);
     if (auto err = fleet->launch(wl)) return setup_failed(*err);

@@ -1,5 +1,7 @@
 #include "targets/KubernetesTarget.h"
 
+#include "common/RandomSuffix.h"
+
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -76,13 +78,9 @@ std::string KubernetesTarget::run_namespace(const Scenario& s) const {
   if (!options_.access.namespace_.empty()) return options_.access.namespace_;
   if (!s.kubernetes.namespace_.empty()) return s.kubernetes.namespace_;
   // kapture-NAME-XXXXXX: a fresh namespace per run.
-  std::random_device rd;
-  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  std::string suffix;
-  for (int i = 0; i < 6; ++i) suffix += digits[rd() % 36];
   std::string base = dns_label("kapture-" + s.name);
   if (base.size() > 55) base.resize(55);
-  return base + "-" + suffix;
+  return base + "-" + random_suffix();
 }
 
 int KubernetesTarget::record_undo(const std::string& description, const nlohmann::json& replay_form) {
