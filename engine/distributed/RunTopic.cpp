@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "drivers/kafka/ConsumedValue.h"
 #include "drivers/kafka/KafkaAdmin.h"
 
 namespace kapture {
@@ -124,7 +125,8 @@ std::optional<RunMessage> RunTopic::next(int timeout_ms) {
   if (msg->err) {
     spdlog::debug("run topic {}: {}", read_topic_, rd_kafka_message_errstr(msg));
   } else {
-    auto m = decode_run_message(std::string_view(static_cast<const char*>(msg->payload), msg->len));
+    std::string value_copy;
+    auto m = decode_run_message(consumed_value(msg, value_copy));
     if (m) {
       out = std::move(*m);
     } else if (!warned_garbage_) {

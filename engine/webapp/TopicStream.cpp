@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "drivers/kafka/ConsumedValue.h"
+
 namespace kapture {
 
 Result<std::unique_ptr<TopicStream>> TopicStream::open(const std::string& bootstrap, const std::map<std::string, std::string>& props,
@@ -44,6 +46,7 @@ TopicStream::~TopicStream() {
 
 std::string TopicStream::poll(int wait_ms) {
   std::string out;
+  std::string value_copy;  // see ConsumedValue.h
   int timeout = wait_ms;
   // Everything already fetched, then stop at the first empty poll.
   for (int i = 0; i < 500; ++i) {
@@ -52,7 +55,7 @@ std::string TopicStream::poll(int wait_ms) {
     timeout = 0;
     if (!m->err) {
       out += "id: " + std::to_string(m->partition) + ":" + std::to_string(m->offset) + "\n";
-      std::string_view v(static_cast<const char*>(m->payload), m->len);
+      std::string_view v = consumed_value(m, value_copy);
       size_t start = 0;
       do {
         size_t nl = v.find('\n', start);

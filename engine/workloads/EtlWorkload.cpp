@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "drivers/JsonFields.h"
+#include "drivers/kafka/ConsumedValue.h"
 #include "drivers/kafka/KafkaHandles.h"
 #include "drivers/postgres/PostgresSink.h"
 #include "drivers/redis/RedisSink.h"
@@ -318,6 +319,7 @@ void EtlWorkload::run(Consumer& c) {
     }
   }
   std::vector<ScannedField> fields;
+  std::string value_copy;  // see ConsumedValue.h
   std::vector<SinkRecord> batch;
   batch.reserve(static_cast<size_t>(std::max(spec_.batch, 1)));
   // What to commit. Keyed by the topic handle (stable while the consumer
@@ -348,7 +350,7 @@ void EtlWorkload::run(Consumer& c) {
       last_offset->second = msg->offset + 1;
     else
       last_offset = next_offsets.insert_or_assign({msg->rkt, msg->partition}, msg->offset + 1).first;
-    std::string_view payload(static_cast<const char*>(msg->payload), msg->len);
+    std::string_view payload = consumed_value(msg, value_copy);
     if (fast && scan_top_level(payload, wanted, fields) && fields[0].found && fields[0].is_string &&
         !(fields[1].found && fields[1].is_string)) {
       SinkRecord& r = batch.emplace_back();

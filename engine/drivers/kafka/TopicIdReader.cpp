@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 
+#include "drivers/kafka/ConsumedValue.h"
 #include "drivers/kafka/KafkaHandles.h"
 #include "workloads/JsonTopLevelScan.h"
 
@@ -65,6 +66,7 @@ Result<TopicIds> read_topic_ids(const std::string& bootstrap, const std::map<std
 
   const std::vector<std::string> wanted = {"id"};
   std::vector<ScannedField> fields;
+  std::string value_copy;  // see ConsumedValue.h
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!end.empty()) {
     if (std::chrono::steady_clock::now() > deadline)
@@ -77,7 +79,7 @@ Result<TopicIds> read_topic_ids(const std::string& bootstrap, const std::map<std
     auto it = end.find(tp);
     if (it == end.end() || m->offset >= it->second) continue;
     ++out.records;
-    std::string_view value(static_cast<const char*>(m->payload), m->len);
+    std::string_view value = consumed_value(m.get(), value_copy);
     if (scan_top_level(value, wanted, fields) && fields[0].found) ++out.ids[std::string(fields[0].text)];
     else ++out.without_id;
     if (m->offset + 1 >= it->second) end.erase(it);
