@@ -48,7 +48,7 @@ Status KafkaNode::begin_format(const std::string& cluster_id) {
   if (ec) return runtime_error("cannot create " + config_.dir + ": " + ec.message());
   std::ofstream(config_.dir + "/server.properties") << properties_text(config_);
   return format_.start({dist_.java, "-Xmx256m", "-cp", dist_.classpath(), "-Dlog4j2.configurationFile=" + dist_.log_config(),
-                        "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", config_.dir + "/server.properties",
+                        "kafka.tools.StorageTool", "format", "--cluster-id=" + cluster_id, "-c", config_.dir + "/server.properties",
                         "--ignore-formatted"},
                        config_.dir + "/format.log");
 }
@@ -87,6 +87,11 @@ std::string new_kafka_cluster_id() {
   std::random_device rng;
   unsigned char b[16];
   for (auto& x : b) x = static_cast<unsigned char>(rng());
+  // Like Kafka's Uuid.randomUuid(): an id starting with '-' reads as an
+  // option to kafka-storage (and to people), so the first character is
+  // kept out of "-" and "_" by clearing one bit of its 6-bit index (one run
+  // in 64 failed to format before).
+  b[0] &= 0xF7;
   std::string out;
   for (int i = 0; i < 16; i += 3) {
     uint32_t v = static_cast<uint32_t>(b[i]) << 16;
