@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "etl/StoredIds.h"
+
 namespace kapture {
 
 void SeqSet::add(uint64_t seq) {
@@ -26,51 +28,38 @@ uint64_t SeqSet::count() const {
   return n;
 }
 
-bool ledger_seq_of(const std::string& id, uint64_t& seq) {
-  size_t end = id.size();
-  size_t start = end;
-  while (start > 0 && id[start - 1] >= '0' && id[start - 1] <= '9') --start;
-  if (start == end || end - start > 18) return false;
-  seq = std::stoull(id.substr(start));
-  return true;
-}
-
-LedgerReport reconcile(const AckLedger& ledger, const std::map<std::string, int64_t>& postgres_ids, const SalesByState* redis_sales,
+LedgerReport reconcile(const AckLedger& ledger, const StoredIds& stored, const SalesByState* redis_sales,
                        const SalesByState* postgres_sales) {
   LedgerReport r;
   r.checked = true;
   r.acked = static_cast<int64_t>(ledger.acked.count());
   r.failed = static_cast<int64_t>(ledger.failed.count());
+  r.rows = stored.rows();
+  auto unexpected = [&](const std::string& id) {
+    ++r.unexpected;
+    if (r.unexpected_ids.size() < 100) r.unexpected_ids.push_back(id);
+  };
   SeqSet present;
   std::string prefix;  // how ids look, to name lost ones: "tx-42-"
-  for (const auto& [id, n] : postgres_ids) {
-    r.rows += n;
-    uint64_t seq;
-    if (!ledger_seq_of(id, seq)) {
-      ++r.unexpected;
-      if (r.unexpected_ids.size() < 100) r.unexpected_ids.push_back(id);
-      continue;
-    }
-    if (prefix.empty()) prefix = id.substr(0, id.size() - std::to_string(seq).size());
+  stored.for_each_sequenced([&](const std::string& id_prefix, uint64_t seq, int64_t n) {
+    if (prefix.empty()) prefix = id_prefix;
     present.add(seq);
     if (n > 1) {
       ++r.duplicates;
-      if (r.duplicate_ids.size() < 100) r.duplicate_ids.push_back(id);
+      if (r.duplicate_ids.size() < 100) r.duplicate_ids.push_back(id_prefix + std::to_string(seq));
     }
-    if (!ledger.acked.contains(seq) && ledger.failed.contains(seq)) {
-      // Reported failed (a timeout, a purge) yet written: in doubt, as any
-      // client that gave up waiting must allow. Not an error of the system.
-      ++r.failed_but_present;
-    } else if (!ledger.acked.contains(seq)) {
-      ++r.unexpected;
-      if (r.unexpected_ids.size() < 100) r.unexpected_ids.push_back(id);
-    }
-  }
-  for (uint64_t seq = 0; seq < ledger.acked.limit(); ++seq) {
-    if (!ledger.acked.contains(seq) || present.contains(seq)) continue;
+    if (ledger.acked.contains(seq)) return;
+    // Reported failed (a timeout, a purge) yet written: in doubt, as any
+    // client that gave up waiting must allow. Not an error of the system.
+    if (ledger.failed.contains(seq)) ++r.failed_but_present;
+    else unexpected(id_prefix + std::to_string(seq));
+  });
+  stored.for_each_other([&](const std::string& id, int64_t) { unexpected(id); });
+  ledger.acked.for_each(0, ledger.acked.limit(), [&](uint64_t seq) {
+    if (present.contains(seq)) return;
     ++r.lost;
     if (r.lost_ids.size() < 100) r.lost_ids.push_back(prefix.empty() ? "seq " + std::to_string(seq) : prefix + std::to_string(seq));
-  }
+  });
   if (redis_sales && postgres_sales) {
     auto cell = [](const SalesByState& s, const std::string& state, const std::string& cat) -> int64_t {
       auto a = s.find(state);

@@ -43,10 +43,9 @@ struct AckLedger {
     acked.merge(other.acked);
     failed.merge(other.failed);
   }
+  // Every sequence number the producers reported is below this.
+  uint64_t seq_limit() const { return std::max(acked.limit(), failed.limit()); }
 };
-
-// "tx-42-1017" -> 1017: the digits after the last '-'. False if there are none.
-bool ledger_seq_of(const std::string& id, uint64_t& seq);
 
 using SalesByState = std::map<std::string, std::map<std::string, int64_t>>;
 
@@ -63,10 +62,12 @@ struct LedgerReport {
   std::vector<std::string> mismatches;    // "texas/kitty litter: redis 12, postgres 11"
 };
 
-// Compares what the producers say was acknowledged with what PostgreSQL
-// holds (id -> number of rows), and Redis aggregates with the same sums over
-// PostgreSQL rows (when given).
-LedgerReport reconcile(const AckLedger& ledger, const std::map<std::string, int64_t>& postgres_ids, const SalesByState* redis_sales,
+class StoredIds;
+
+// Compares what the producers say was acknowledged with what a store holds
+// (PostgreSQL's transaction rows, or the records read back from Kafka), and
+// Redis aggregates with the same sums over PostgreSQL rows (when given).
+LedgerReport reconcile(const AckLedger& ledger, const StoredIds& stored, const SalesByState* redis_sales,
                        const SalesByState* postgres_sales);
 
 }  // namespace kapture

@@ -16,9 +16,9 @@ LedgerReport check_ledger(const AckLedger& ledger, const std::string& postgres_u
     report.skipped_because = err->message;
     return report;
   }
-  auto ids = pg.transaction_ids();
-  if (!ids) {
-    report.skipped_because = ids.error().message;
+  StoredIds ids(ledger.seq_limit());
+  if (auto err = pg.transaction_ids(ids)) {
+    report.skipped_because = err->message;
     return report;
   }
   std::optional<SalesByState> redis_sales, pg_sales;
@@ -36,7 +36,7 @@ LedgerReport check_ledger(const AckLedger& ledger, const std::string& postgres_u
       }
     }
   }
-  report = reconcile(ledger, *ids, redis_sales ? &*redis_sales : nullptr, pg_sales ? &*pg_sales : nullptr);
+  report = reconcile(ledger, ids, redis_sales ? &*redis_sales : nullptr, pg_sales ? &*pg_sales : nullptr);
   record_ledger_metrics(report, metrics, second);
   return report;
 }
@@ -46,7 +46,7 @@ LedgerReport check_ledger_against_kafka(const AckLedger& ledger, const std::stri
                                         MetricsStore& metrics, int64_t second) {
   LedgerReport report;
   report.source = "kafka";
-  auto read = read_topic_ids(bootstrap, properties, topics, 120000);
+  auto read = read_topic_ids(bootstrap, properties, topics, 120000, ledger.seq_limit());
   if (!read) {
     report.skipped_because = read.error().message;
     return report;

@@ -28,7 +28,7 @@ struct ConsumerClose {
 }  // namespace
 
 Result<TopicIds> read_topic_ids(const std::string& bootstrap, const std::map<std::string, std::string>& properties,
-                                const std::vector<std::string>& topics, int timeout_ms) {
+                                const std::vector<std::string>& topics, int timeout_ms, uint64_t seq_limit) {
   std::map<std::string, std::string> props = properties;
   props["bootstrap.servers"] = bootstrap;
   // A group id is required by the consumer API; nothing is committed under it.
@@ -46,7 +46,7 @@ Result<TopicIds> read_topic_ids(const std::string& bootstrap, const std::map<std
   auto md = fetch_partition_leaders(rk.get(), 10000);
   if (!md) return unreachable_error("ledger read-back from Kafka at " + bootstrap + ": " + md.error().message);
 
-  TopicIds out;
+  TopicIds out{StoredIds(seq_limit)};
   std::map<TopicPartition, int64_t> end;  // high watermark to read up to
   std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter> assign(rd_kafka_topic_partition_list_new(16));
   for (const auto& [tp, leader] : md->leader) {
@@ -80,7 +80,7 @@ Result<TopicIds> read_topic_ids(const std::string& bootstrap, const std::map<std
     if (it == end.end() || m->offset >= it->second) continue;
     ++out.records;
     std::string_view value = consumed_value(m.get(), value_copy);
-    if (scan_top_level(value, wanted, fields) && fields[0].found) ++out.ids[std::string(fields[0].text)];
+    if (scan_top_level(value, wanted, fields) && fields[0].found) out.ids.add(fields[0].text);
     else ++out.without_id;
     if (m->offset + 1 >= it->second) end.erase(it);
   }

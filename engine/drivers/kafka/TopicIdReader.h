@@ -7,17 +7,18 @@
 #include <vector>
 
 #include "common/Error.h"
+#include "etl/StoredIds.h"
 
 namespace kapture {
 
 struct TopicIds {
-  std::map<std::string, int64_t> ids;  // id -> times found
+  StoredIds ids;  // id -> times found
   int64_t records = 0;
   int64_t without_id = 0;   // records with no readable top-level "id"
   int64_t truncated = 0;    // records retention removed before the read (low watermark > 0)
 };
 
 Result<TopicIds> read_topic_ids(const std::string& bootstrap, const std::map<std::string, std::string>& properties,
-                                const std::vector<std::string>& topics, int timeout_ms);
+                                const std::vector<std::string>& topics, int timeout_ms, uint64_t seq_limit);
 
 }  // namespace kapture

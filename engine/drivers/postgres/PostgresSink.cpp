@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -574,16 +575,22 @@ Result<SinkWriteResult> PostgresSink::write(const std::vector<SinkRecord>& batch
   });
 }
 
-Result<std::map<std::string, int64_t>> PostgresSink::transaction_ids() {
+Status PostgresSink::transaction_ids(StoredIds& ids, int chunk_rows) {
   if (auto err = ensure_connected()) return *err;
-  return guarded<std::map<std::string, int64_t>>("reading transaction ids", [&]() -> Result<std::map<std::string, int64_t>> {
+  auto r = guarded<bool>("reading transaction ids", [&]() -> Result<bool> {
     pqxx::read_transaction txn(*conn_);
-    pqxx::result r = txn.exec("SELECT id, count(*) FROM transaction GROUP BY id");
-    std::map<std::string, int64_t> out;
-    for (const auto& row : r) out[row[0].c_str()] = row[1].as<int64_t>();
+    // A cursor, so neither libpq nor we hold every row at once.
+    txn.exec("DECLARE kapture_ids NO SCROLL CURSOR FOR SELECT id, count(*) FROM transaction GROUP BY id");
+    for (;;) {
+      pqxx::result chunk = txn.exec("FETCH " + std::to_string(std::max(chunk_rows, 1)) + " FROM kapture_ids");
+      if (chunk.empty()) break;
+      for (const auto& row : chunk) ids.add(std::string_view(row[0].c_str(), row[0].size()), row[1].as<int64_t>());
+    }
     txn.commit();
-    return out;
+    return true;
   });
+  if (!r) return r.error();
+  return std::nullopt;
 }
 
 Result<std::map<std::string, std::map<std::string, int64_t>>> PostgresSink::sales_by_state() {

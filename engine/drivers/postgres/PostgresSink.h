@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 
 #include "drivers/Sink.h"
+#include "etl/StoredIds.h"
 
 namespace kapture {
 
@@ -41,8 +42,9 @@ class PostgresSink : public Sink {
   Result<SinkWriteResult> write(const std::vector<SinkRecord>& batch) override;
 
   // For the ledger: every transaction id in the table, with how many rows it has
-  // (always 1 with the primary key; kept general for non-idempotent schemas).
-  Result<std::map<std::string, int64_t>> transaction_ids();
+  // (always 1 with the primary key; kept general for non-idempotent schemas),
+  // added to `ids`. Read through a cursor, chunk_rows at a time.
+  Status transaction_ids(StoredIds& ids, int chunk_rows = 50000);
   // For the ledger: SUM(quantity) by state (of the store) and category.
   Result<std::map<std::string, std::map<std::string, int64_t>>> sales_by_state();
   // Lua assertions: a read-only query, rows as JSON objects.
