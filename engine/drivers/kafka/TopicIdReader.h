@@ -12,7 +12,7 @@
 namespace kapture {
 
 struct TopicIds {
-  StoredIds ids;  // id -> times found
+  StoredIds ids;            // how many times each id was found
   int64_t records = 0;
   int64_t without_id = 0;   // records with no readable top-level "id"
   int64_t truncated = 0;    // records retention removed before the read (low watermark > 0)
