@@ -441,8 +441,12 @@ void EtlWorkload::run(Consumer& c) {
     while (static_cast<int>(batch.size()) < spec_.batch) {
       int64_t left_ms = (deadline - clock.now_us()) / 1000;
       if (left_ms <= 0) break;
-      ssize_t n = rd_kafka_consume_batch_queue(queue.get(), static_cast<int>(std::min<int64_t>(left_ms, 100)), msgs.data(),
-                                               static_cast<size_t>(spec_.batch - static_cast<int>(batch.size())));
+      ssize_t n;
+      {
+        LibrdkafkaInternals librdkafka;
+        n = rd_kafka_consume_batch_queue(queue.get(), static_cast<int>(std::min<int64_t>(left_ms, 100)), msgs.data(),
+                                         static_cast<size_t>(spec_.batch - static_cast<int>(batch.size())));
+      }
       if (n <= 0) {
         if (stopping_) break;
         continue;
@@ -450,6 +454,7 @@ void EtlWorkload::run(Consumer& c) {
       bool ok = true;
       for (ssize_t k = 0; k < n; ++k) {
         if (ok) ok = handle(msgs[static_cast<size_t>(k)]);
+        LibrdkafkaInternals librdkafka;
         rd_kafka_message_destroy(msgs[static_cast<size_t>(k)]);
       }
       if (!ok) return;
