@@ -79,7 +79,9 @@ void LocalWorkerLauncher::stop(int timeout_ms) {
 
 std::string LocalWorkerLauncher::about(int index) {
   std::string tail = tail_of_file(log_of(index), 3);
-  return "its log " + log_of(index) + (tail.empty() ? std::string(" is empty") : ": " + tail);
+  bool running = index >= 0 && index < static_cast<int>(children_.size()) && children_[static_cast<size_t>(index)]->running();
+  return std::string(running ? "still running, " : "not running, ") + "its log " + log_of(index) +
+         (tail.empty() ? std::string(" is empty") : ": " + tail);
 }
 
 std::string LocalWorkerLauncher::log_of(int index) const { return (fs::path(log_dir_) / ("worker-" + std::to_string(index) + ".log")).string(); }

@@ -116,6 +116,8 @@ int run_worker(const Scenario& scenario, const WorkerOptions& o, const std::atom
     return 3;
   }
   RunTopic& run_topic = **topic;
+  // A line before the wait, so a worker's log is never empty while it runs.
+  spdlog::info("{}: waiting for the coordinator's start on {}", me, o.topic);
   auto heard = SteadyClock::now();
   auto coordinator_gone = [&] { return ms_since(heard) > o.coordinator_silence_ms; };
 
