@@ -134,7 +134,7 @@ std::optional<RunMessage> RunTopic::next(int timeout_ms) {
       spdlog::warn("{}", m.error().message);
     }
   }
-  rd_kafka_message_destroy(msg);
+  destroy_consumed(msg);
   return out;
 }
 

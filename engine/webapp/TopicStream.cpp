@@ -66,7 +66,7 @@ std::string TopicStream::poll(int wait_ms) {
       } while (start <= v.size());
       out += "\n";
     }
-    rd_kafka_message_destroy(m);
+    destroy_consumed(m);
   }
   if (out.empty()) {
     quiet_ms_ += wait_ms;

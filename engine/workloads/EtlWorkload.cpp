@@ -454,8 +454,7 @@ void EtlWorkload::run(Consumer& c) {
       bool ok = true;
       for (ssize_t k = 0; k < n; ++k) {
         if (ok) ok = handle(msgs[static_cast<size_t>(k)]);
-        LibrdkafkaInternals librdkafka;
-        rd_kafka_message_destroy(msgs[static_cast<size_t>(k)]);
+        destroy_consumed(msgs[static_cast<size_t>(k)]);
       }
       if (!ok) return;
     }

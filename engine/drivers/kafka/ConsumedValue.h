@@ -44,6 +44,13 @@ class LibrdkafkaInternals {
   LibrdkafkaInternals& operator=(const LibrdkafkaInternals&) = delete;
 };
 
+// Every consumed record is destroyed through this, so the TSan build ignores
+// librdkafka's frees in all consumer loops, not just the ETL's.
+inline void destroy_consumed(rd_kafka_message_t* m) {
+  LibrdkafkaInternals librdkafka;
+  rd_kafka_message_destroy(m);
+}
+
 // `copy` backs the view in the TSan build; keep it alive while the view is used.
 inline std::string_view consumed_value(const rd_kafka_message_t* m, [[maybe_unused]] std::string& copy) {
   std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);

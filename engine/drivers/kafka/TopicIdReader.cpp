@@ -17,7 +17,7 @@ struct PartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
 };
 struct MessageDeleter {
-  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+  void operator()(rd_kafka_message_t* m) const { destroy_consumed(m); }
 };
 // A consumer leaves cleanly before its handle is destroyed.
 struct ConsumerClose {
